@@ -757,14 +757,14 @@ conf_parse(const char *path, const char *buf, size_t len,
 			ok = parse_error(&p, p.stmt_line, "unexpected '}'");
 			break;
 		}
-		const struct key *k = NULL;
-		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-			if (strcmp(keys[i].name, p.words[0]) == 0)
-				k = &keys[i];
 		if (p.n_words == 0) {
 			ok = parse_error(&p, p.stmt_line, "unexpected '{'");
 			break;
 		}
+		const struct key *k = NULL;
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (strcmp(keys[i].name, p.words[0]) == 0)
+				k = &keys[i];
 		if (k == NULL) {
 			ok = parse_error(&p, p.stmt_line, "unknown key '%s'",
 			    p.words[0]);

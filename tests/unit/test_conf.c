@@ -1,0 +1,371 @@
+/*
+ * test_conf.c: the configuration parser, good files and every way a file
+ * can be wrong. Errors must name the file and the line.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "conf.h"
+
+#define MINIMAL "listen 127.0.0.1:5300\nupstream 192.0.2.53\n"
+
+static char err[1024];
+
+static struct conf *
+parse(const char *text)
+{
+	err[0] = '\0';
+	return conf_parse("/etc/hushd/hushd.conf", text, strlen(text),
+	    "/nonexistent/resolv.conf", err, sizeof(err));
+}
+
+/* Parses text expecting failure with exactly this message. */
+static void
+expect_error(const char *text, const char *message)
+{
+	struct conf *conf = parse(text);
+
+	if (conf != NULL || strcmp(err, message) != 0)
+		fail_msg("for:\n%s\nexpected: %s\n     got: %s", text, message,
+		    conf ? "(accepted)" : err);
+	conf_free(conf);
+}
+
+static void
+test_full_configuration(void **state)
+{
+	(void)state;
+	struct conf *c = parse(
+	    "# comment line\n"
+	    "listen 127.0.0.1:5300   # trailing comment\n"
+	    "listen [::1]:5300\n"
+	    "upstream 192.0.2.53\n"
+	    "upstream [2001:db8::53]:5353\n"
+	    "upstream-timeout 250ms; query-timeout 3s\n"
+	    "cache-size 0\n"
+	    "block-mode nxdomain\n"
+	    "block-ttl 2m\n"
+	    "allow-clients 10.0.0.0/8 ::1\n"
+	    "events \"/var/log/hushd/events log.jsonl\"\n"
+	    "log-allowed no\n"
+	    "tcp-idle-timeout 5s\n"
+	    "tcp-max-connections 10\n"
+	    "list ads lists/ads.txt\n"
+	    "list tel /abs/tel.txt\n"
+	    "allowlist allow.txt\n"
+	    "device tv 10.0.0.23\n"
+	    "group iot {\n"
+	    "    clients tv 10.1.0.0/16\n"
+	    "    block ads; log tel\n"
+	    "}\n"
+	    "group default { block tel }\n");
+
+	assert_non_null(c);
+	assert_int_equal(c->n_listen, 2);
+	assert_int_equal(addr_port((struct sockaddr *)&c->listen[1].ss), 5300);
+	assert_int_equal(c->listen[1].ss.ss_family, AF_INET6);
+	assert_int_equal(c->n_upstreams, 2);
+	assert_int_equal(addr_port((struct sockaddr *)&c->upstreams[0].addr.ss), 53);
+	assert_int_equal(c->upstreams[1].line, 5);
+	assert_int_equal(c->upstream_timeout_ms, 250);
+	assert_int_equal(c->query_timeout_ms, 3000);
+	assert_int_equal(c->cache_size, 0);
+	assert_int_equal(c->block_mode, BLOCK_MODE_NXDOMAIN);
+	assert_int_equal(c->block_ttl, 120);
+	assert_int_equal(c->n_allow_clients, 2);
+	assert_string_equal(c->events, "/var/log/hushd/events log.jsonl");
+	assert_false(c->log_allowed);
+	assert_int_equal(c->tcp_idle_timeout_ms, 5000);
+	assert_int_equal(c->tcp_max_connections, 10);
+	assert_int_equal(c->n_lists, 2);
+	assert_string_equal(c->lists[0].path, "/etc/hushd/lists/ads.txt");
+	assert_string_equal(c->lists[1].path, "/abs/tel.txt");
+	assert_string_equal(c->allowlist, "/etc/hushd/allow.txt");
+	assert_int_equal(c->n_groups, 2);
+	assert_string_equal(c->groups[0].name, "iot");
+	assert_int_equal(c->groups[0].n_clients, 2);
+	assert_string_equal(c->groups[0].clients[0].device, "tv");
+	assert_int_equal(c->groups[0].n_block, 1);
+	assert_int_equal(c->groups[0].block[0], 0);
+	assert_int_equal(c->groups[0].n_log, 1);
+	assert_int_equal(c->groups[0].log[0], 1);
+	assert_int_equal(c->groups[1].n_block, 1);
+	assert_int_equal(conf_find_list(c, "tel"), 1);
+	assert_int_equal(conf_find_list(c, "nope"), -1);
+	conf_free(c);
+}
+
+static void
+test_defaults(void **state)
+{
+	(void)state;
+	struct conf *c = parse(MINIMAL);
+
+	assert_non_null(c);
+	assert_int_equal(c->upstream_timeout_ms, 1000);
+	assert_int_equal(c->query_timeout_ms, 4000);
+	assert_int_equal(c->cache_size, 20000);
+	assert_int_equal(c->block_mode, BLOCK_MODE_NULL);
+	assert_int_equal(c->block_ttl, 60);
+	assert_true(c->log_allowed);
+	assert_null(c->events);
+	/* Loopback and the private ranges are served by default. */
+	assert_true(c->n_allow_clients > 2);
+	conf_free(c);
+}
+
+static void
+test_events_stdout_and_crlf(void **state)
+{
+	(void)state;
+	struct conf *c = parse("listen 127.0.0.1\r\nupstream 192.0.2.1\r\n"
+	    "events -\r\n");
+
+	assert_non_null(c);
+	assert_string_equal(c->events, "-");
+	assert_int_equal(addr_port((struct sockaddr *)&c->listen[0].ss), 53);
+	conf_free(c);
+}
+
+static void
+test_upstream_system(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/hushd-resolv-XXXXXX";
+	int fd = mkstemp(path);
+	const char *text = "# generated\nsearch lan\nnameserver 192.0.2.7\n"
+	    "nameserver fe80::1%eth0\nnameserver 2001:db8::7\noptions edns0\n";
+	const char *conf_text = "listen 127.0.0.1:5300\nupstream system\n";
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	struct conf *c = conf_parse("h.conf", conf_text, strlen(conf_text),
+	    path, err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(c->n_upstreams, 2);
+	assert_int_equal(c->upstreams[1].addr.ss.ss_family, AF_INET6);
+	conf_free(c);
+
+	/* A resolv.conf without a usable nameserver is an error. */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "search lan\n", 11), 11);
+	close(fd);
+	c = conf_parse("h.conf", conf_text, strlen(conf_text), path, err,
+	    sizeof(err));
+	assert_null(c);
+	assert_non_null(strstr(err, "h.conf:2: upstream system: no usable nameserver"));
+	unlink(path);
+
+	expect_error("listen 127.0.0.1\nupstream system\n",
+	    "/etc/hushd/hushd.conf:2: upstream system: cannot read "
+	    "/nonexistent/resolv.conf: No such file or directory");
+}
+
+static void
+test_syntax_errors(void **state)
+{
+	(void)state;
+	expect_error(MINIMAL "frobnicate yes\n",
+	    "/etc/hushd/hushd.conf:3: unknown key 'frobnicate'");
+	expect_error(MINIMAL "events \"/tmp/x\n",
+	    "/etc/hushd/hushd.conf:3: unterminated quote");
+	expect_error(MINIMAL "events \"/tmp/x",
+	    "/etc/hushd/hushd.conf:3: unterminated quote");
+	expect_error(MINIMAL "list a a.txt\ngroup g {\n  block a\n",
+	    "/etc/hushd/hushd.conf:4: group 'g': missing '}'");
+	expect_error(MINIMAL "}\n",
+	    "/etc/hushd/hushd.conf:3: unexpected '}'");
+	expect_error(MINIMAL "{\n",
+	    "/etc/hushd/hushd.conf:3: unexpected '{'");
+	expect_error(MINIMAL "cache-size 10 {\n}\n",
+	    "/etc/hushd/hushd.conf:3: 'cache-size' does not take a '{' block");
+	expect_error(MINIMAL "group g {\n group h {\n }\n}\n",
+	    "/etc/hushd/hushd.conf:4: unexpected '{' inside group 'g'");
+	expect_error(MINIMAL "group g\n",
+	    "/etc/hushd/hushd.conf:3: expected 'group NAME {'");
+	expect_error(MINIMAL "group g {\n  colour blue\n}\n",
+	    "/etc/hushd/hushd.conf:4: unknown key 'colour' in group 'g'");
+	expect_error(MINIMAL "cache-size\n",
+	    "/etc/hushd/hushd.conf:3: 'cache-size' needs a value");
+	expect_error(MINIMAL "cache-size 1 2\n",
+	    "/etc/hushd/hushd.conf:3: 'cache-size': unexpected value '2'");
+	expect_error(MINIMAL "events /tmp/a\x01" "b\n",
+	    "/etc/hushd/hushd.conf:3: control character 0x01");
+}
+
+static void
+test_nul_and_long_words(void **state)
+{
+	(void)state;
+	char text[4096];
+	struct conf *c;
+
+	memcpy(text, "listen\0" "127.0.0.1\n", 17);
+	c = conf_parse("x.conf", text, 17, "/dev/null", err, sizeof(err));
+	assert_null(c);
+	assert_string_equal(err, "x.conf:1: file contains a NUL byte");
+
+	memset(text, 'a', sizeof(text));
+	memcpy(text, "events ", 7);
+	text[sizeof(text) - 1] = '\0';
+	expect_error(text, "/etc/hushd/hushd.conf:1: word longer than 1023 bytes");
+}
+
+static void
+test_value_errors(void **state)
+{
+	(void)state;
+	expect_error("listen 127.0.0.1:99999\n",
+	    "/etc/hushd/hushd.conf:1: listen '127.0.0.1:99999': port must be a "
+	    "number from 1 to 65535");
+	expect_error("listen localhost\n",
+	    "/etc/hushd/hushd.conf:1: listen 'localhost': not an IP address");
+	expect_error("listen [::1:53\n",
+	    "/etc/hushd/hushd.conf:1: listen '[::1:53': missing ']' after IPv6 "
+	    "address");
+	expect_error(MINIMAL "upstream 300.1.1.1\n",
+	    "/etc/hushd/hushd.conf:3: upstream '300.1.1.1': not an IP address");
+	expect_error(MINIMAL "block-mode drop\n",
+	    "/etc/hushd/hushd.conf:3: block-mode must be null, nxdomain or "
+	    "refused, not 'drop'");
+	expect_error(MINIMAL "block-ttl 5 minutes\n",
+	    "/etc/hushd/hushd.conf:3: 'block-ttl': unexpected value 'minutes'");
+	expect_error(MINIMAL "block-ttl 5y\n",
+	    "/etc/hushd/hushd.conf:3: 'block-ttl': bad duration '5y' (use e.g. "
+	    "500ms, 2s, 5m, 1h, 1d)");
+	expect_error(MINIMAL "query-timeout 99999999999999999999999s\n",
+	    "/etc/hushd/hushd.conf:3: 'query-timeout': bad duration "
+	    "'99999999999999999999999s' (use e.g. 500ms, 2s, 5m, 1h, 1d)");
+	expect_error(MINIMAL "query-timeout 2d\n",
+	    "/etc/hushd/hushd.conf:3: 'query-timeout': duration '2d' is too long");
+	expect_error(MINIMAL "upstream-timeout 0s\n",
+	    "/etc/hushd/hushd.conf:3: 'upstream-timeout' must be longer than 0");
+	expect_error(MINIMAL "cache-size -1\n",
+	    "/etc/hushd/hushd.conf:3: 'cache-size': '-1' is not a number");
+	expect_error(MINIMAL "cache-size 99999999999\n",
+	    "/etc/hushd/hushd.conf:3: 'cache-size': 99999999999 is larger than "
+	    "10000000");
+	expect_error(MINIMAL "tcp-max-connections 0\n",
+	    "/etc/hushd/hushd.conf:3: 'tcp-max-connections' must be at least 1");
+	expect_error(MINIMAL "log-allowed maybe\n",
+	    "/etc/hushd/hushd.conf:3: 'log-allowed': expected yes or no, not "
+	    "'maybe'");
+	expect_error(MINIMAL "allow-clients 10.0.0.0/33\n",
+	    "/etc/hushd/hushd.conf:3: allow-clients '10.0.0.0/33': prefix length "
+	    "out of range");
+	expect_error(MINIMAL "upstream-timeout 5s\n",
+	    "/etc/hushd/hushd.conf:4: query-timeout is shorter than "
+	    "upstream-timeout");
+	expect_error("upstream 192.0.2.1\n",
+	    "/etc/hushd/hushd.conf:2: no 'listen' address");
+	expect_error("listen 127.0.0.1\n",
+	    "/etc/hushd/hushd.conf:2: no 'upstream'");
+}
+
+static void
+test_reference_errors(void **state)
+{
+	(void)state;
+	expect_error(MINIMAL "list a a.txt\nlist a b.txt\n",
+	    "/etc/hushd/hushd.conf:4: list 'a' is already defined on line 3");
+	expect_error(MINIMAL "list a/b a.txt\n",
+	    "/etc/hushd/hushd.conf:3: list name 'a/b' may use only letters, "
+	    "digits, '-', '_', '.'");
+	expect_error(MINIMAL "list big https://example.org/hosts\n",
+	    "/etc/hushd/hushd.conf:3: list 'big': remote lists are not "
+	    "supported by this version");
+	expect_error(MINIMAL "group g {\n block nosuch\n}\n",
+	    "/etc/hushd/hushd.conf:4: 'block': no list called 'nosuch'");
+	expect_error(MINIMAL "group g {\n clients tv\n}\n",
+	    "/etc/hushd/hushd.conf:4: clients: 'tv' is neither an address, a "
+	    "prefix nor a device defined above");
+	expect_error(MINIMAL "device tv 10.0.0.1\ndevice tv 10.0.0.2\n",
+	    "/etc/hushd/hushd.conf:4: device 'tv' is already defined on line 3");
+	expect_error(MINIMAL "device tv tv.lan\n",
+	    "/etc/hushd/hushd.conf:3: device 'tv': 'tv.lan': not an IP address "
+	    "or prefix");
+	expect_error(MINIMAL "group g {\n}\ngroup g {\n}\n",
+	    "/etc/hushd/hushd.conf:5: group 'g' is already defined on line 3");
+	expect_error(MINIMAL "group default {\n clients 10.0.0.1\n}\n",
+	    "/etc/hushd/hushd.conf:4: group default holds every client in no "
+	    "other group; it takes no 'clients'");
+}
+
+static void
+test_client_in_two_groups(void **state)
+{
+	(void)state;
+	expect_error(MINIMAL
+	    "device tv 192.168.1.23\n"
+	    "group a {\n clients 192.168.1.0/24\n}\n"
+	    "group b {\n clients 10.0.0.0/8\n clients tv\n}\n",
+	    "/etc/hushd/hushd.conf:9: a client of group 'b' is also in group "
+	    "'a' (line 5)");
+	/* Neighbouring prefixes do not overlap. */
+	struct conf *c = parse(MINIMAL
+	    "group a { clients 192.168.1.0/25 }\n"
+	    "group b { clients 192.168.1.128/25 ::1 }\n");
+	assert_non_null(c);
+	conf_free(c);
+}
+
+static void
+test_missing_file(void **state)
+{
+	(void)state;
+	struct conf *c = conf_load("/nonexistent/hushd.conf", "/dev/null",
+	    err, sizeof(err));
+	assert_null(c);
+	assert_string_equal(err,
+	    "/nonexistent/hushd.conf: No such file or directory");
+}
+
+static void
+test_every_prefix(void **state)
+{
+	(void)state;
+	const char *text = MINIMAL "list a \"a b.txt\"\ndevice tv ::1\n"
+	    "group g {\n clients tv; block a\n}\n";
+	size_t len = strlen(text);
+
+	/* Every truncation parses or fails cleanly, never crashes. */
+	for (size_t i = 0; i <= len; i++) {
+		struct conf *c = conf_parse("p.conf", text, i, "/dev/null",
+		    err, sizeof(err));
+		if (c == NULL)
+			assert_true(strncmp(err, "p.conf:", 7) == 0);
+		conf_free(c);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full_configuration),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_events_stdout_and_crlf),
+		cmocka_unit_test(test_upstream_system),
+		cmocka_unit_test(test_syntax_errors),
+		cmocka_unit_test(test_nul_and_long_words),
+		cmocka_unit_test(test_value_errors),
+		cmocka_unit_test(test_reference_errors),
+		cmocka_unit_test(test_client_in_two_groups),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_every_prefix),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
