@@ -5,8 +5,8 @@
  * data). On top of it this file checks what hushd relies on: one question,
  * opcode QUERY, a reply's ID and question matching the query. The one
  * thing ldns cannot tell is where the TTL fields sit in the wire form, which
- * the cache needs to age replies without re-encoding them; ttl_offsets()
- * walks the message for that, bounds-checked by subtraction.
+ * the cache needs to age replies without re-encoding them; walk_message()
+ * finds them, and first checks the structure of every message, bounds-checked by subtraction.
  *
  * Implements: RFC 1035 §4.1 (format), RFC 2308 §5 (negative caching TTL),
  * RFC 6891 §6.2 (EDNS OPT, payload size), RFC 1035 §4.2.1 / RFC 7766 (TC).
@@ -68,6 +68,96 @@ name_text(const ldns_rdf *name, char *out, size_t outlen, size_t *out_len)
 	return true;
 }
 
+/*
+ * Skips the name at *pos. A compression pointer must point before the
+ * name it ends (RFC 1035 §4.1.4 only ever points back), which also rules
+ * out loops; the target is not followed, ldns reads it later.
+ */
+static bool
+skip_name(const uint8_t *buf, size_t len, size_t *pos)
+{
+	size_t off = *pos;
+
+	for (;;) {
+		if (off >= len)
+			return false;
+		uint8_t label = buf[off];
+		if ((label & 0xc0) == 0xc0) {
+			if (len - off < 2)
+				return false;
+			size_t target = (size_t)(label & 0x3f) << 8 | buf[off + 1];
+			if (target < DNS_HEADER_LEN || target >= *pos)
+				return false;
+			*pos = off + 2;
+			return true;
+		}
+		if ((label & 0xc0) != 0)
+			return false;
+		if (len - off - 1 < label)
+			return false;
+		off += 1 + (size_t)label;
+		if (label == 0) {
+			*pos = off;
+			return true;
+		}
+	}
+}
+
+/*
+ * Walks every section of a message before ldns sees it, refusing what it
+ * should never be given: records running past the end, pointers that do
+ * not point back, more than one OPT (RFC 6891 §6.1.1). When ttls is not
+ * NULL, records the offset of every TTL field but the OPT record's.
+ */
+static bool
+walk_message(const uint8_t *buf, size_t len, struct dnsreply *ttls)
+{
+	size_t pos = DNS_HEADER_LEN;
+	unsigned qd = read16(buf + 4), opts = 0;
+	unsigned rrs = (unsigned)read16(buf + 6) + read16(buf + 8) +
+	    read16(buf + 10);
+
+	for (unsigned i = 0; i < qd; i++) {
+		if (!skip_name(buf, len, &pos) || len - pos < 4)
+			return false;
+		pos += 4;
+	}
+	for (unsigned i = 0; i < rrs; i++) {
+		if (!skip_name(buf, len, &pos) || len - pos < 10)
+			return false;
+		uint16_t type = read16(buf + pos);
+		uint16_t rdlen = read16(buf + pos + 8);
+		if (type == LDNS_RR_TYPE_OPT) {
+			if (++opts > 1)
+				return false;
+		} else if (ttls != NULL) {
+			if (ttls->n_ttl_offsets == DNSMSG_MAX_TTLS ||
+			    pos + 4 > UINT16_MAX) {
+				ttls->uncacheable = true;	/* too many to age */
+				ttls = NULL;
+			} else
+				ttls->ttl_offsets[ttls->n_ttl_offsets++] =
+				    (uint16_t)(pos + 4);
+		}
+		pos += 10;
+		if (len - pos < rdlen)
+			return false;
+		pos += rdlen;
+	}
+	return true;
+}
+
+/* ldns_wire2pkt, for messages walk_message() accepts only. */
+static bool
+wire_to_pkt(const uint8_t *buf, size_t len, struct dnsreply *ttls,
+    ldns_pkt **pkt)
+{
+	*pkt = NULL;
+	if (len < DNS_HEADER_LEN || !walk_message(buf, len, ttls))
+		return false;
+	return ldns_wire2pkt(pkt, buf, len) == LDNS_STATUS_OK;
+}
+
 enum dnsmsg_status
 dnsmsg_parse_query(const uint8_t *buf, size_t len, struct dnsq *q)
 {
@@ -83,7 +173,7 @@ dnsmsg_parse_query(const uint8_t *buf, size_t len, struct dnsq *q)
 	if (read16(buf + 4) != 1 || read16(buf + 6) != 0 ||
 	    read16(buf + 8) != 0)
 		return DNSMSG_FORMERR;
-	if (ldns_wire2pkt(&pkt, buf, len) != LDNS_STATUS_OK)
+	if (!wire_to_pkt(buf, len, NULL, &pkt))
 		return DNSMSG_FORMERR;
 	ldns_rr *question = ldns_rr_list_rr(ldns_pkt_question(pkt), 0);
 	if (question == NULL)
@@ -102,68 +192,6 @@ dnsmsg_parse_query(const uint8_t *buf, size_t len, struct dnsq *q)
 done:
 	ldns_pkt_free(pkt);
 	return status;
-}
-
-/* Skips a possibly compressed name at *pos. */
-static bool
-skip_name(const uint8_t *buf, size_t len, size_t *pos)
-{
-	size_t off = *pos;
-
-	for (;;) {
-		if (off >= len)
-			return false;
-		uint8_t label = buf[off];
-		if ((label & 0xc0) == 0xc0) {
-			if (len - off < 2)
-				return false;
-			*pos = off + 2;
-			return true;
-		}
-		if ((label & 0xc0) != 0)
-			return false;
-		if (len - off - 1 < label)
-			return false;
-		off += 1 + (size_t)label;
-		if (label == 0) {
-			*pos = off;
-			return true;
-		}
-	}
-}
-
-/* Records the offset of every TTL field but the OPT record's. */
-static bool
-ttl_offsets(const uint8_t *buf, size_t len, struct dnsreply *out)
-{
-	size_t pos = DNS_HEADER_LEN;
-	unsigned qd = read16(buf + 4);
-	unsigned rrs = (unsigned)read16(buf + 6) + read16(buf + 8) +
-	    read16(buf + 10);
-
-	for (unsigned i = 0; i < qd; i++) {
-		if (!skip_name(buf, len, &pos) || len - pos < 4)
-			return false;
-		pos += 4;
-	}
-	for (unsigned i = 0; i < rrs; i++) {
-		if (!skip_name(buf, len, &pos) || len - pos < 10)
-			return false;
-		uint16_t type = read16(buf + pos);
-		uint16_t rdlen = read16(buf + pos + 8);
-		if (type != LDNS_RR_TYPE_OPT) {
-			if (out->n_ttl_offsets == DNSMSG_MAX_TTLS ||
-			    pos + 4 > UINT16_MAX)
-				return false;
-			out->ttl_offsets[out->n_ttl_offsets++] =
-			    (uint16_t)(pos + 4);
-		}
-		pos += 10;
-		if (len - pos < rdlen)
-			return false;
-		pos += rdlen;
-	}
-	return true;
 }
 
 static bool
@@ -246,7 +274,7 @@ dnsmsg_parse_reply(const uint8_t *buf, size_t len, const struct dnsq *q,
 		return DNSMSG_FORMERR;
 	if (read16(buf) != id || (buf[2] & DNS_FLAG_QR) == 0)
 		return DNSMSG_MISMATCH;
-	if (ldns_wire2pkt(&pkt, buf, len) != LDNS_STATUS_OK)
+	if (!wire_to_pkt(buf, len, out, &pkt))
 		return DNSMSG_FORMERR;
 	if (!same_question(pkt, q))
 		goto done;
@@ -260,7 +288,7 @@ dnsmsg_parse_reply(const uint8_t *buf, size_t len, const struct dnsq *q,
 		out->cache_ttl = negative_ttl(pkt);
 	else if (out->rcode != LDNS_RCODE_NOERROR)
 		out->cache_ttl = 0;
-	if (out->tc || !ttl_offsets(buf, len, out))
+	if (out->tc || out->uncacheable)
 		out->cache_ttl = 0;
 	status = DNSMSG_OK;
 done:
@@ -322,7 +350,7 @@ dnsmsg_blocked(const uint8_t *query, size_t query_len, const struct dnsq *q,
 	    mode == BLOCK_MODE_REFUSED ? LDNS_RCODE_REFUSED :
 	    LDNS_RCODE_NOERROR;
 
-	if (ldns_wire2pkt(&qpkt, query, query_len) != LDNS_STATUS_OK)
+	if (!wire_to_pkt(query, query_len, NULL, &qpkt))
 		return 0;
 	if ((pkt = answer_for(qpkt, rcode)) == NULL)
 		goto done;
@@ -356,7 +384,7 @@ dnsmsg_error(const uint8_t *buf, size_t len, uint8_t rcode, uint8_t *out,
 
 	if (len < DNS_HEADER_LEN || outlen < DNS_HEADER_LEN)
 		return 0;
-	if (ldns_wire2pkt(&qpkt, buf, len) == LDNS_STATUS_OK &&
+	if (wire_to_pkt(buf, len, NULL, &qpkt) &&
 	    (pkt = answer_for(qpkt, rcode)) != NULL) {
 		size = pkt_to_wire(pkt, out, outlen);
 		ldns_pkt_free(pkt);
@@ -370,6 +398,18 @@ dnsmsg_error(const uint8_t *buf, size_t len, uint8_t rcode, uint8_t *out,
 	out[2] = (uint8_t)(DNS_FLAG_QR | (buf[2] & 0x79));	/* opcode, RD */
 	out[3] = (uint8_t)(0x80 | (rcode & 0x0f));		/* RA */
 	return DNS_HEADER_LEN;
+}
+
+/* Appends copies of the records of list to a section of pkt. */
+static void
+push_copies(ldns_pkt *pkt, ldns_pkt_section section, const ldns_rr_list *list)
+{
+	ldns_rr_list *copies = ldns_rr_list_clone(list);
+
+	if (copies == NULL)
+		return;
+	ldns_pkt_push_rr_list(pkt, section, copies);
+	ldns_rr_list_free(copies);	/* the records now belong to pkt */
 }
 
 /*
@@ -394,15 +434,13 @@ pkt_rebuild(const ldns_pkt *pkt, bool records, bool edns)
 	ldns_pkt_set_ad(copy, ldns_pkt_ad(pkt));
 	ldns_pkt_set_cd(copy, ldns_pkt_cd(pkt));
 	ldns_pkt_set_rcode(copy, ldns_pkt_get_rcode(pkt));
-	ldns_pkt_push_rr_list(copy, LDNS_SECTION_QUESTION,
-	    ldns_rr_list_clone(ldns_pkt_question(pkt)));
+	push_copies(copy, LDNS_SECTION_QUESTION, ldns_pkt_question(pkt));
 	if (records) {
-		ldns_pkt_push_rr_list(copy, LDNS_SECTION_ANSWER,
-		    ldns_rr_list_clone(ldns_pkt_answer(pkt)));
-		ldns_pkt_push_rr_list(copy, LDNS_SECTION_AUTHORITY,
-		    ldns_rr_list_clone(ldns_pkt_authority(pkt)));
-		ldns_pkt_push_rr_list(copy, LDNS_SECTION_ADDITIONAL,
-		    ldns_rr_list_clone(ldns_pkt_additional(pkt)));
+		push_copies(copy, LDNS_SECTION_ANSWER, ldns_pkt_answer(pkt));
+		push_copies(copy, LDNS_SECTION_AUTHORITY,
+		    ldns_pkt_authority(pkt));
+		push_copies(copy, LDNS_SECTION_ADDITIONAL,
+		    ldns_pkt_additional(pkt));
 	}
 	if (edns) {
 		ldns_pkt_set_edns_udp_size(copy, DNSMSG_UDP_MAX);
@@ -430,7 +468,7 @@ dnsmsg_fit(uint8_t *reply, size_t len, size_t cap, const struct dnsq *q,
 	strip_opt = !q->has_edns && read16(reply + 10) != 0;
 	if (!strip_opt && !(udp && len > limit))
 		return len;
-	if (ldns_wire2pkt(&pkt, reply, len) != LDNS_STATUS_OK)
+	if (!wire_to_pkt(reply, len, NULL, &pkt))
 		return 0;
 	if (strip_opt && ldns_pkt_edns(pkt)) {
 		if ((copy = pkt_rebuild(pkt, true, false)) == NULL)

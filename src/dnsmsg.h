@@ -53,6 +53,7 @@ struct dnsreply {
 	bool		tc;
 	bool		has_opt;
 	uint32_t	cache_ttl;	/* 0: do not cache */
+	bool		uncacheable;	/* more TTLs than ttl_offsets holds */
 	size_t		n_addrs;	/* A and AAAA of the answer section */
 	struct dnsaddr	addrs[DNSMSG_MAX_ADDRS];
 	size_t		n_cnames;	/* CNAME targets, in order */
