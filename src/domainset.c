@@ -59,8 +59,8 @@ struct chunk {
 };
 
 struct domainset {
-	uint8_t		*tags;		/* per slot: 0 empty, else hash bits */
-	uint32_t	*offsets;	/* per slot: arena offset of the record */
+	uint8_t		*tags;		/* per slot: 0 if empty, or hash bits */
+	uint32_t	*offsets;	/* per slot: arena offset of a record */
 	size_t		 nslots;	/* a power of two */
 	size_t		 count;
 	struct chunk	*chunks;
