@@ -55,10 +55,17 @@ struct list_parser {
 };
 
 /* Names a hosts file lists for itself rather than to block. */
-static const char *const list_hosts_builtin[] = {
-	"0.0.0.0", "broadcasthost", "ip6-allhosts", "ip6-allnodes",
-	"ip6-allrouters", "ip6-localhost", "ip6-localnet", "ip6-loopback",
-	"ip6-mcastprefix", "local", "localhost", "localhost.localdomain",
+#define HOSTS_BUILTIN(name)	{ name, sizeof(name) - 1 }
+static const struct {
+	const char	*name;
+	size_t		 len;
+} list_hosts_builtin[] = {
+	HOSTS_BUILTIN("0.0.0.0"), HOSTS_BUILTIN("broadcasthost"),
+	HOSTS_BUILTIN("ip6-allhosts"), HOSTS_BUILTIN("ip6-allnodes"),
+	HOSTS_BUILTIN("ip6-allrouters"), HOSTS_BUILTIN("ip6-localhost"),
+	HOSTS_BUILTIN("ip6-localnet"), HOSTS_BUILTIN("ip6-loopback"),
+	HOSTS_BUILTIN("ip6-mcastprefix"), HOSTS_BUILTIN("local"),
+	HOSTS_BUILTIN("localhost"), HOSTS_BUILTIN("localhost.localdomain"),
 };
 
 static bool
@@ -115,45 +122,103 @@ list_warn(struct list_parser *p, const char *what, const char *text,
 	p->warn(p->warn_arg, msg);
 }
 
+static bool
+has_non_ascii(const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)text[i] >= 0x80)
+			return true;
+	return false;
+}
+
+/* The bytes a label may hold, folded to lower case; 0 for all others. */
+static const char name_bytes[256] = {
+	['-'] = '-', ['_'] = '_', ['0'] = '0', ['1'] = '1',
+	['2'] = '2', ['3'] = '3', ['4'] = '4', ['5'] = '5', ['6'] = '6',
+	['7'] = '7', ['8'] = '8', ['9'] = '9', ['A'] = 'a', ['B'] = 'b',
+	['C'] = 'c', ['D'] = 'd', ['E'] = 'e', ['F'] = 'f', ['G'] = 'g',
+	['H'] = 'h', ['I'] = 'i', ['J'] = 'j', ['K'] = 'k', ['L'] = 'l',
+	['M'] = 'm', ['N'] = 'n', ['O'] = 'o', ['P'] = 'p', ['Q'] = 'q',
+	['R'] = 'r', ['S'] = 's', ['T'] = 't', ['U'] = 'u', ['V'] = 'v',
+	['W'] = 'w', ['X'] = 'x', ['Y'] = 'y', ['Z'] = 'z', ['a'] = 'a',
+	['b'] = 'b', ['c'] = 'c', ['d'] = 'd', ['e'] = 'e', ['f'] = 'f',
+	['g'] = 'g', ['h'] = 'h', ['i'] = 'i', ['j'] = 'j', ['k'] = 'k',
+	['l'] = 'l', ['m'] = 'm', ['n'] = 'n', ['o'] = 'o', ['p'] = 'p',
+	['q'] = 'q', ['r'] = 'r', ['s'] = 's', ['t'] = 't', ['u'] = 'u',
+	['v'] = 'v', ['w'] = 'w', ['x'] = 'x', ['y'] = 'y', ['z'] = 'z',
+};
+
+/* One pass over the name; the caller adds the hint for non-ASCII names. */
+static const char *
+normalize_labels(const char *in, size_t len, char *out)
+{
+	size_t start, end;
+	char c;
+
+	if (len == 0)
+		return "empty name";
+	if (len > LIST_NAME_MAX)
+		return "name longer than 253 bytes";
+	for (start = 0; start <= len; start = end + 1) {
+		for (end = start; end < len && in[end] != '.'; end++) {
+			if ((c = name_bytes[(unsigned char)in[end]]) == 0)
+				return "invalid character "
+				    "(allowed: a-z 0-9 - _ .)";
+			out[end] = c;
+		}
+		if (end == start)
+			return "empty label";
+		if (end - start > LIST_LABEL_MAX)
+			return "label longer than 63 bytes";
+		if (out[start] != '_' &&
+		    (out[start] == '-' || out[end - 1] == '-'))
+			return "label begins or ends with '-'";
+		out[end] = '.';
+	}
+	out[len] = '\0';
+	return NULL;
+}
+
 const char *
 list_normalize_name(const char *in, size_t len, char *out, size_t *out_len)
 {
-	size_t label_start = 0;
-	unsigned char c;
+	const char *why;
 
 	if (len > 0 && in[len - 1] == '.')
 		len--;
-	if (len == 0)
-		return "empty name";
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)in[i] >= 0x80)
-			return "not ASCII: write internationalised names "
-			    "in punycode (xn--...)";
-	if (len > LIST_NAME_MAX)
-		return "name longer than 253 bytes";
-	for (size_t i = 0; i <= len; i++) {
-		c = i < len ? (unsigned char)in[i] : '.';
-		if (c == '.') {
-			size_t label_len = i - label_start;
-			if (label_len == 0)
-				return "empty label";
-			if (label_len > LIST_LABEL_MAX)
-				return "label longer than 63 bytes";
-			if (out[label_start] != '_' &&
-			    (out[label_start] == '-' || out[i - 1] == '-'))
-				return "label begins or ends with '-'";
-			label_start = i + 1;
-		} else if (c >= 'A' && c <= 'Z')
-			c = (unsigned char)(c - 'A' + 'a');
-		else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '_'))
-			return "invalid character (allowed: a-z 0-9 - _ .)";
-		if (i < len)
-			out[i] = (char)c;
-	}
-	out[len] = '\0';
+	if ((why = normalize_labels(in, len, out)) != NULL)
+		return has_non_ascii(in, len) ? "not ASCII: write "
+		    "internationalised names in punycode (xn--...)" : why;
 	*out_len = len;
 	return NULL;
+}
+
+/*
+ * Dotted-quad IPv4 as inet_pton(3) takes it: four numbers up to 255, no
+ * leading zeros. Parsed here because hosts files repeat "0.0.0.0" on
+ * every line, and inet_pton needs a string copy and a strlen each time.
+ */
+static bool
+is_ipv4_address(const char *text, size_t len)
+{
+	unsigned value = 0, digits = 0, dots = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] == '.') {
+			if (digits == 0 || ++dots > 3)
+				return false;
+			value = digits = 0;
+		} else if (text[i] >= '0' && text[i] <= '9') {
+			if (digits > 0 && value == 0)
+				return false;
+			value = value * 10 + (unsigned)(text[i] - '0');
+			if (value > 255)
+				return false;
+			digits++;
+		} else
+			return false;
+	}
+	return dots == 3 && digits > 0;
 }
 
 static bool
@@ -162,12 +227,13 @@ is_ip_address(const char *text, size_t len)
 	char buf[INET6_ADDRSTRLEN];
 	unsigned char addr[16];
 
+	if (memchr(text, ':', len) == NULL)
+		return is_ipv4_address(text, len);
 	if (len >= sizeof(buf))
 		return false;
 	memcpy(buf, text, len);
 	buf[len] = '\0';
-	return inet_pton(AF_INET, buf, addr) == 1 ||
-	    inet_pton(AF_INET6, buf, addr) == 1;
+	return inet_pton(AF_INET6, buf, addr) == 1;
 }
 
 static uint32_t
@@ -315,17 +381,13 @@ next_field(const char *line, size_t len, size_t *pos, const char **field,
 static bool
 is_hosts_builtin(const char *name, size_t len)
 {
-	const char *builtin;
-
 	if (len > 0 && name[len - 1] == '.')
 		len--;
 	for (size_t i = 0; i < sizeof(list_hosts_builtin) /
-	    sizeof(list_hosts_builtin[0]); i++) {
-		builtin = list_hosts_builtin[i];
-		if (strlen(builtin) == len &&
-		    strncasecmp(name, builtin, len) == 0)
+	    sizeof(list_hosts_builtin[0]); i++)
+		if (list_hosts_builtin[i].len == len &&
+		    strncasecmp(name, list_hosts_builtin[i].name, len) == 0)
 			return true;
-	}
 	return false;
 }
 
