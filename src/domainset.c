@@ -123,9 +123,10 @@ hash_tag(uint64_t hash)
 }
 
 /*
- * getrandom(2) can fail only on kernels older than 3.17 or when
- * interrupted; then a key from the clock and addresses still differs
- * between runs, which is all the fallback has to offer.
+ * getrandom(2) may wait early in boot until the kernel's generator is
+ * seeded. It fails only where the call is missing (kernels before 3.17)
+ * or forbidden by a seccomp filter; the key then comes from the clock and
+ * addresses, which differs between runs but is guessable.
  */
 static void
 domainset_seed(struct domainset *set)
