@@ -221,14 +221,18 @@ is_ipv4_address(const char *text, size_t len)
 	return dots == 3 && digits > 0;
 }
 
+/* An IPv6 zone, as in "fe80::1%lo0" of macOS hosts files, is ignored. */
 static bool
 is_ip_address(const char *text, size_t len)
 {
 	char buf[INET6_ADDRSTRLEN];
 	unsigned char addr[16];
+	const char *zone;
 
 	if (memchr(text, ':', len) == NULL)
 		return is_ipv4_address(text, len);
+	if ((zone = memchr(text, '%', len)) != NULL)
+		len = (size_t)(zone - text);
 	if (len >= sizeof(buf))
 		return false;
 	memcpy(buf, text, len);

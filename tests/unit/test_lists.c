@@ -132,6 +132,7 @@ test_hosts_builtin_names(void **state)
 	    "127.0.0.1 local\n"
 	    "255.255.255.255 broadcasthost\n"
 	    "::1 localhost ip6-localhost ip6-loopback\n"
+	    "fe80::1%lo0 localhost\n"
 	    "fe00::0 ip6-localnet\n"
 	    "ff00::0 ip6-mcastprefix\n"
 	    "ff02::1 ip6-allnodes\n"
@@ -146,7 +147,7 @@ test_hosts_builtin_names(void **state)
 	assert_int_equal(list_size(list), 1);
 	assert_false(matches(list, "localhost"));
 	assert_false(matches(list, "local"));
-	assert_rule(list, "tracker.com", "tracker.com", false, 12);
+	assert_rule(list, "tracker.com", "tracker.com", false, 13);
 	list_free(list);
 }
 
@@ -397,6 +398,11 @@ static const struct bad_line bad_lines[] = {
 	{ "1.2.3.4", "an IP address alone is not a domain: 1.2.3.4" },
 	{ "0.0.0.0", "an IP address alone is not a domain: 0.0.0.0" },
 	{ "::1 # comment", "an IP address alone is not a domain: ::1" },
+	{ "fe80::1%lo0", "an IP address alone is not a domain: fe80::1%lo0" },
+	{ "fe80::zz x.com",
+	  "expected one name, or an address and names: fe80::zz x.com" },
+	{ "01.2.3.4 x.com",
+	  "expected one name, or an address and names: 01.2.3.4 x.com" },
 	{ "127.0.0.1 10.0.0.1", "an IP address is not a domain: 10.0.0.1" },
 	{ "0.0.0.0 bad!name",
 	  "invalid character (allowed: a-z 0-9 - _ .): bad!name" },
