@@ -1,0 +1,378 @@
+/*
+ * domainset.c: a set of domain names with suffix matching, sized for
+ * blocklists of millions of names.
+ *
+ * Every entry is one record in an arena: a 6-byte header (length, kind,
+ * line) followed by the name, records back to back. The index is an
+ * open-addressing table with linear probing kept in two parallel arrays:
+ * one byte of hash per slot (0 marks an empty slot) and the 32-bit arena
+ * offset of the record. A probe reads only the tag bytes; the arena is
+ * touched only when a tag agrees, about once in 255 for a missing name.
+ * Keeping the header in the arena rather than in the slots is what keeps
+ * a million names near 35 MiB: the table has up to 1/0.35 slots per
+ * entry, so every byte kept out of a slot saves nearly three.
+ *
+ * The hash is SipHash-2-4 keyed per set from getrandom(2), so names
+ * chosen to collide in one process do not collide in another.
+ * The table doubles when 70% full; growth re-reads the arena in order.
+ * Entries are never removed: a reload builds a new set.
+ *
+ * Limits: names of 1 to 253 bytes; the arena holds at most 4 GiB, far
+ * more than lists.c can produce from the largest file it accepts.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "domainset.h"
+#include "log.h"
+
+#define DOMAINSET_NAME_MAX	253
+#define DOMAINSET_MIN_SLOTS	16
+#define DOMAINSET_HEADER	6	/* length, kind, line (4 bytes) */
+
+/*
+ * The arena is a series of 1 MiB chunks, so that it grows without copying
+ * and wastes at most one chunk (plus under a record's size per chunk, as
+ * records never straddle two). Only the first chunk starts small and is
+ * reallocated until it reaches full size, to keep small sets small.
+ * An offset is the chunk index shifted left by CHUNK_SHIFT plus the
+ * position inside the chunk.
+ */
+#define CHUNK_SHIFT		20
+#define CHUNK_SIZE		((size_t)1 << CHUNK_SHIFT)
+#define CHUNK_MAX		((size_t)1 << (32 - CHUNK_SHIFT))
+#define FIRST_CHUNK_SIZE	512
+
+_Static_assert(FIRST_CHUNK_SIZE >= DOMAINSET_HEADER + DOMAINSET_NAME_MAX,
+    "a new chunk must hold the longest record");
+
+struct chunk {
+	uint8_t		*mem;
+	size_t		 len;
+	size_t		 size;
+};
+
+struct domainset {
+	uint8_t		*tags;		/* per slot: 0 if empty, or hash bits */
+	uint32_t	*offsets;	/* per slot: arena offset of a record */
+	size_t		 nslots;	/* a power of two */
+	size_t		 count;
+	struct chunk	*chunks;
+	size_t		 nchunks;
+	uint64_t	 key[2];
+};
+
+#define ROTL64(x, b)	(uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+
+static inline void
+sip_round(uint64_t *v0, uint64_t *v1, uint64_t *v2, uint64_t *v3)
+{
+	*v0 += *v1; *v1 = ROTL64(*v1, 13); *v1 ^= *v0; *v0 = ROTL64(*v0, 32);
+	*v2 += *v3; *v3 = ROTL64(*v3, 16); *v3 ^= *v2;
+	*v0 += *v3; *v3 = ROTL64(*v3, 21); *v3 ^= *v0;
+	*v2 += *v1; *v1 = ROTL64(*v1, 17); *v1 ^= *v2; *v2 = ROTL64(*v2, 32);
+}
+
+/*
+ * SipHash-2-4. Words are read in host byte order: the hash never leaves
+ * the process, so only its keyed unpredictability matters.
+ */
+static uint64_t
+domainset_hash(const struct domainset *set, const char *name, size_t len)
+{
+	uint64_t v0 = set->key[0] ^ 0x736f6d6570736575ULL;
+	uint64_t v1 = set->key[1] ^ 0x646f72616e646f6dULL;
+	uint64_t v2 = set->key[0] ^ 0x6c7967656e657261ULL;
+	uint64_t v3 = set->key[1] ^ 0x7465646279746573ULL;
+	uint64_t m;
+	size_t off = 0;
+
+	for (; len - off >= 8; off += 8) {
+		memcpy(&m, name + off, 8);
+		v3 ^= m;
+		sip_round(&v0, &v1, &v2, &v3);
+		sip_round(&v0, &v1, &v2, &v3);
+		v0 ^= m;
+	}
+	m = (uint64_t)(len & 0xff) << 56;
+	for (size_t i = 0; i < len - off; i++)
+		m |= (uint64_t)(uint8_t)name[off + i] << (8 * i);
+	v3 ^= m;
+	sip_round(&v0, &v1, &v2, &v3);
+	sip_round(&v0, &v1, &v2, &v3);
+	v0 ^= m;
+	v2 ^= 0xff;
+	for (int i = 0; i < 4; i++)
+		sip_round(&v0, &v1, &v2, &v3);
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* The top byte of the hash, never 0; the slot index uses the low bits. */
+static inline uint8_t
+hash_tag(uint64_t hash)
+{
+	uint8_t tag = (uint8_t)(hash >> 56);
+
+	return tag != 0 ? tag : 1;
+}
+
+/*
+ * getrandom(2) may wait early in boot until the kernel's generator is
+ * seeded. It fails only where the call is missing (kernels before 3.17)
+ * or forbidden by a seccomp filter; the key then comes from the clock and
+ * addresses, which differs between runs but is guessable.
+ */
+static void
+domainset_seed(struct domainset *set)
+{
+	uint8_t *p = (uint8_t *)set->key;
+	size_t got = 0;
+	ssize_t n;
+	struct timespec ts;
+
+	while (got < sizeof(set->key)) {
+		n = getrandom(p + got, sizeof(set->key) - got, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got == sizeof(set->key))
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	set->key[0] ^= (uint64_t)ts.tv_sec * 0x9e3779b97f4a7c15ULL ^
+	    (uint64_t)ts.tv_nsec;
+	set->key[1] ^= (uint64_t)(uintptr_t)set ^ (uint64_t)getpid() << 32;
+}
+
+struct domainset *
+domainset_new(void)
+{
+	struct domainset *set = xcalloc(1, sizeof(*set));
+
+	domainset_seed(set);
+	set->nslots = DOMAINSET_MIN_SLOTS;
+	set->tags = xcalloc(set->nslots, sizeof(*set->tags));
+	set->offsets = xcalloc(set->nslots, sizeof(*set->offsets));
+	return set;
+}
+
+void
+domainset_free(struct domainset *set)
+{
+	if (set == NULL)
+		return;
+	for (size_t i = 0; i < set->nchunks; i++)
+		free(set->chunks[i].mem);
+	free(set->chunks);
+	free(set->tags);
+	free(set->offsets);
+	free(set);
+}
+
+size_t
+domainset_count(const struct domainset *set)
+{
+	return set->count;
+}
+
+/* Record layout: length, kind, line (host order), then the name. */
+static inline uint8_t *
+record_at(const struct domainset *set, uint32_t off)
+{
+	return set->chunks[off >> CHUNK_SHIFT].mem + (off & (CHUNK_SIZE - 1));
+}
+
+/*
+ * Finds name; returns true and its slot, or false and the empty slot
+ * where it would go. The table is never full, so the probe ends.
+ */
+static bool
+domainset_find(const struct domainset *set, const char *name, size_t len,
+    uint64_t hash, size_t *slot)
+{
+	size_t mask = set->nslots - 1, i = (size_t)hash & mask;
+	uint8_t tag = hash_tag(hash);
+	const uint8_t *rec;
+
+	for (; set->tags[i] != 0; i = (i + 1) & mask) {
+		if (set->tags[i] != tag)
+			continue;
+		rec = record_at(set, set->offsets[i]);
+		if (rec[0] == len &&
+		    memcmp(rec + DOMAINSET_HEADER, name, len) == 0) {
+			*slot = i;
+			return true;
+		}
+	}
+	*slot = i;
+	return false;
+}
+
+/* Doubles the table and reinserts every record, walking the arena. */
+static void
+domainset_grow(struct domainset *set)
+{
+	size_t nslots = set->nslots * 2, mask = nslots - 1, i, pos;
+	uint8_t *tags = xcalloc(nslots, sizeof(*tags));
+	uint32_t *offsets = xcalloc(nslots, sizeof(*offsets));
+	const struct chunk *chunk;
+	uint64_t hash;
+
+	for (size_t c = 0; c < set->nchunks; c++) {
+		chunk = &set->chunks[c];
+		for (pos = 0; pos < chunk->len;
+		    pos += DOMAINSET_HEADER + chunk->mem[pos]) {
+			hash = domainset_hash(set,
+			    (const char *)chunk->mem + pos + DOMAINSET_HEADER,
+			    chunk->mem[pos]);
+			for (i = (size_t)hash & mask; tags[i] != 0;
+			    i = (i + 1) & mask)
+				;
+			tags[i] = hash_tag(hash);
+			offsets[i] = (uint32_t)(c << CHUNK_SHIFT | pos);
+		}
+	}
+	free(set->tags);
+	free(set->offsets);
+	set->tags = tags;
+	set->offsets = offsets;
+	set->nslots = nslots;
+}
+
+/* Makes room for need bytes at the end of the arena. */
+static struct chunk *
+domainset_reserve(struct domainset *set, size_t need)
+{
+	struct chunk *last = NULL;
+	size_t size;
+
+	if (set->nchunks > 0) {
+		last = &set->chunks[set->nchunks - 1];
+		if (last->size - last->len >= need)
+			return last;
+		if (last->size < CHUNK_SIZE) {
+			for (size = last->size * 2; size - last->len < need;
+			    size *= 2)
+				;
+			if (size > CHUNK_SIZE)
+				size = CHUNK_SIZE;
+			if (size - last->len >= need) {
+				last->mem = xreallocarray(last->mem, size, 1);
+				last->size = size;
+				return last;
+			}
+		}
+	}
+	if (set->nchunks == CHUNK_MAX)
+		fatalx("domainset: more than 4 GiB of names");
+	set->chunks = xreallocarray(set->chunks, set->nchunks + 1,
+	    sizeof(*set->chunks));
+	last = &set->chunks[set->nchunks++];
+	last->size = set->nchunks == 1 ? FIRST_CHUNK_SIZE : CHUNK_SIZE;
+	last->mem = xmalloc(last->size);
+	last->len = 0;
+	return last;
+}
+
+/* Appends a record to the arena and returns its offset. */
+static uint32_t
+domainset_append(struct domainset *set, const char *name, size_t len,
+    enum domainset_kind kind, uint32_t line)
+{
+	size_t need = DOMAINSET_HEADER + len;
+	struct chunk *chunk = domainset_reserve(set, need);
+	uint8_t *rec = chunk->mem + chunk->len;
+	uint32_t off = (uint32_t)((set->nchunks - 1) << CHUNK_SHIFT |
+	    chunk->len);
+
+	rec[0] = (uint8_t)len;
+	rec[1] = (uint8_t)kind;
+	memcpy(rec + 2, &line, sizeof(line));
+	memcpy(rec + DOMAINSET_HEADER, name, len);
+	chunk->len += need;
+	return off;
+}
+
+bool
+domainset_add(struct domainset *set, const char *name, size_t len,
+    enum domainset_kind kind, uint32_t line)
+{
+	uint64_t hash;
+	size_t slot;
+
+	if (len == 0 || len > DOMAINSET_NAME_MAX)
+		return false;
+	hash = domainset_hash(set, name, len);
+	if (domainset_find(set, name, len, hash, &slot)) {
+		if (kind == DOMAINSET_NAME_AND_SUBDOMAINS)
+			record_at(set, set->offsets[slot])[1] = (uint8_t)kind;
+		return false;
+	}
+	/* Grow before inserting so that the load stays at most 70%. */
+	if ((set->count + 1) * 10 > set->nslots * 7) {
+		domainset_grow(set);
+		domainset_find(set, name, len, hash, &slot);
+	}
+	set->offsets[slot] = domainset_append(set, name, len, kind, line);
+	set->tags[slot] = hash_tag(hash);
+	set->count++;
+	return true;
+}
+
+/*
+ * Looks up one exact name. For the queried name itself (is_parent false)
+ * only an entry that covers the name itself counts.
+ */
+static bool
+domainset_lookup(const struct domainset *set, const char *name, size_t len,
+    bool is_parent, struct domainset_match *out)
+{
+	const uint8_t *rec;
+	size_t slot;
+
+	if (!domainset_find(set, name, len, domainset_hash(set, name, len),
+	    &slot))
+		return false;
+	rec = record_at(set, set->offsets[slot]);
+	if (!is_parent && rec[1] != DOMAINSET_NAME_AND_SUBDOMAINS)
+		return false;
+	if (out != NULL) {
+		out->name = (const char *)rec + DOMAINSET_HEADER;
+		out->len = len;
+		out->kind = rec[1];
+		memcpy(&out->line, rec + 2, sizeof(out->line));
+	}
+	return true;
+}
+
+/*
+ * One lookup per suffix, longest first: a.b.c, then b.c, then c. At most
+ * 127 lookups for a 253-byte name.
+ */
+bool
+domainset_match(const struct domainset *set, const char *qname, size_t len,
+    struct domainset_match *out)
+{
+	const char *dot;
+	size_t off = 0;
+
+	if (set->count == 0 || len == 0 || len > DOMAINSET_NAME_MAX)
+		return false;
+	if (domainset_lookup(set, qname, len, false, out))
+		return true;
+	while ((dot = memchr(qname + off, '.', len - off)) != NULL) {
+		off = (size_t)(dot - qname) + 1;
+		if (off < len &&
+		    domainset_lookup(set, qname + off, len - off, true, out))
+			return true;
+	}
+	return false;
+}
