@@ -1,0 +1,884 @@
+/*
+ * conf.c: tokenizer and parser of hushd.conf.
+ *
+ * The language is line-oriented: a statement is a key and its values up to
+ * the end of the line or a ';'. '#' starts a comment outside quotes; a value
+ * with spaces is double-quoted (no escapes: a quote cannot appear inside).
+ * Blocks "group NAME { ... }" hold statements of their own. Every error is
+ * reported as "file:line: message" and stops the parse: a configuration is
+ * either accepted whole or refused.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "log.h"
+
+#define CONF_MAX_WORDS		64	/* values on one statement */
+#define CONF_MAX_WORD		1024
+#define CONF_MAX_SIZE		(4u << 20)
+
+enum token_kind {
+	TOKEN_WORD,
+	TOKEN_END,		/* end of statement: newline or ';' */
+	TOKEN_OPEN,
+	TOKEN_CLOSE,
+	TOKEN_EOF,
+};
+
+struct parser {
+	const char	*path;
+	char		*dir;		/* directory of path, for relative names */
+	const char	*buf;
+	size_t		 len;
+	size_t		 pos;
+	unsigned	 line;
+	char		*err;
+	size_t		 errlen;
+	const char	*resolv_conf;
+	struct conf	*conf;
+	/* the statement being parsed */
+	unsigned	 stmt_line;
+	size_t		 n_words;
+	char		*words[CONF_MAX_WORDS];
+	enum token_kind	 terminator;
+};
+
+static bool
+parse_error(struct parser *p, unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static bool
+parse_error(struct parser *p, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(p->err, p->errlen, "%s:%u: ", p->path, line);
+	if (n < 0 || (size_t)n >= p->errlen)
+		return false;
+	va_start(ap, fmt);
+	vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+/*
+ * Reads the next token. Words are copied out (NUL-terminated) into word.
+ * Returns false with the error set on an unterminated quote or bad byte.
+ */
+static bool
+next_token(struct parser *p, enum token_kind *kind, char *word, size_t wordlen)
+{
+	size_t n = 0;
+
+	for (;;) {
+		if (p->pos >= p->len) {
+			*kind = TOKEN_EOF;
+			return true;
+		}
+		char c = p->buf[p->pos];
+		if (c == '#') {
+			while (p->pos < p->len && p->buf[p->pos] != '\n')
+				p->pos++;
+			continue;
+		}
+		if (c == ' ' || c == '\t' || c == '\r') {
+			p->pos++;
+			continue;
+		}
+		break;
+	}
+	char c = p->buf[p->pos];
+	switch (c) {
+	case '\n':
+		p->pos++;
+		p->line++;
+		*kind = TOKEN_END;
+		return true;
+	case ';':
+		p->pos++;
+		*kind = TOKEN_END;
+		return true;
+	case '{':
+		p->pos++;
+		*kind = TOKEN_OPEN;
+		return true;
+	case '}':
+		p->pos++;
+		*kind = TOKEN_CLOSE;
+		return true;
+	case '"':
+		p->pos++;
+		while (p->pos < p->len && p->buf[p->pos] != '"') {
+			c = p->buf[p->pos];
+			if (c == '\n' || c == '\0')
+				break;
+			if (n + 1 >= wordlen)
+				return parse_error(p, p->line,
+				    "quoted value longer than %zu bytes",
+				    wordlen - 1);
+			word[n++] = c;
+			p->pos++;
+		}
+		if (p->pos >= p->len || p->buf[p->pos] != '"')
+			return parse_error(p, p->line, "unterminated quote");
+		p->pos++;
+		word[n] = '\0';
+		*kind = TOKEN_WORD;
+		return true;
+	}
+	while (p->pos < p->len) {
+		c = p->buf[p->pos];
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n' ||
+		    c == ';' || c == '{' || c == '}' || c == '#' || c == '"')
+			break;
+		if ((unsigned char)c < 0x20 || c == 0x7f)
+			return parse_error(p, p->line,
+			    "control character 0x%02x", (unsigned char)c);
+		if (n + 1 >= wordlen)
+			return parse_error(p, p->line,
+			    "word longer than %zu bytes", wordlen - 1);
+		word[n++] = c;
+		p->pos++;
+	}
+	word[n] = '\0';
+	*kind = TOKEN_WORD;
+	return true;
+}
+
+static void
+clear_statement(struct parser *p)
+{
+	for (size_t i = 0; i < p->n_words; i++)
+		free(p->words[i]);
+	p->n_words = 0;
+}
+
+/*
+ * Reads one statement: its words, and what ended it (TOKEN_END, TOKEN_OPEN,
+ * TOKEN_CLOSE or TOKEN_EOF). Empty statements are skipped unless they end
+ * in a brace or EOF.
+ */
+static bool
+next_statement(struct parser *p)
+{
+	char word[CONF_MAX_WORD];
+	enum token_kind kind;
+
+	clear_statement(p);
+	for (;;) {
+		unsigned line = p->line;
+		if (!next_token(p, &kind, word, sizeof(word)))
+			return false;
+		if (kind == TOKEN_WORD) {
+			if (p->n_words == 0)
+				p->stmt_line = line;
+			if (p->n_words == CONF_MAX_WORDS)
+				return parse_error(p, line,
+				    "more than %d values", CONF_MAX_WORDS - 1);
+			p->words[p->n_words++] = xstrdup(word);
+			continue;
+		}
+		if (kind == TOKEN_END && p->n_words == 0)
+			continue;
+		if (p->n_words == 0)
+			p->stmt_line = line;
+		p->terminator = kind;
+		return true;
+	}
+}
+
+/* ---------------------------------------------------------------- values */
+
+static bool
+expect_args(struct parser *p, size_t min, size_t max)
+{
+	size_t have = p->n_words - 1;
+
+	if (have < min)
+		return parse_error(p, p->stmt_line, "'%s' needs %s value%s",
+		    p->words[0], min == 1 ? "a" : "more",
+		    min == 1 ? "" : "s");
+	if (have > max)
+		return parse_error(p, p->stmt_line,
+		    "'%s': unexpected value '%s'", p->words[0],
+		    p->words[1 + max]);
+	return true;
+}
+
+/* Parses "250ms", "2s", "5m", "1h", "1d" or a bare number of seconds. */
+static bool
+parse_duration_ms(struct parser *p, const char *text, uint64_t max_ms,
+    uint64_t *out)
+{
+	char *end;
+	unsigned long long value;
+	uint64_t unit;
+
+	if (text[0] < '0' || text[0] > '9')
+		goto bad;
+	errno = 0;
+	value = strtoull(text, &end, 10);
+	if (errno != 0)
+		goto bad;
+	if (strcmp(end, "ms") == 0)
+		unit = 1;
+	else if (strcmp(end, "s") == 0 || *end == '\0')
+		unit = 1000;
+	else if (strcmp(end, "m") == 0)
+		unit = 60 * 1000;
+	else if (strcmp(end, "h") == 0)
+		unit = 3600 * 1000;
+	else if (strcmp(end, "d") == 0)
+		unit = 86400 * 1000;
+	else
+		goto bad;
+	if (value > max_ms / unit)
+		return parse_error(p, p->stmt_line,
+		    "'%s': duration '%s' is too long", p->words[0], text);
+	*out = value * unit;
+	return true;
+bad:
+	return parse_error(p, p->stmt_line,
+	    "'%s': bad duration '%s' (use e.g. 500ms, 2s, 5m, 1h, 1d)",
+	    p->words[0], text);
+}
+
+static bool
+parse_uint(struct parser *p, const char *text, unsigned long long max,
+    unsigned long long *out)
+{
+	char *end;
+
+	if (text[0] < '0' || text[0] > '9')
+		goto bad;
+	errno = 0;
+	*out = strtoull(text, &end, 10);
+	if (errno != 0 || *end != '\0')
+		goto bad;
+	if (*out > max)
+		return parse_error(p, p->stmt_line,
+		    "'%s': %s is larger than %llu", p->words[0], text, max);
+	return true;
+bad:
+	return parse_error(p, p->stmt_line, "'%s': '%s' is not a number",
+	    p->words[0], text);
+}
+
+static bool
+parse_bool(struct parser *p, const char *text, bool *out)
+{
+	if (strcmp(text, "yes") == 0 || strcmp(text, "on") == 0 ||
+	    strcmp(text, "true") == 0)
+		*out = true;
+	else if (strcmp(text, "no") == 0 || strcmp(text, "off") == 0 ||
+	    strcmp(text, "false") == 0)
+		*out = false;
+	else
+		return parse_error(p, p->stmt_line,
+		    "'%s': expected yes or no, not '%s'", p->words[0], text);
+	return true;
+}
+
+/* A path relative to the configuration file's directory. */
+static char *
+resolve_path(struct parser *p, const char *path)
+{
+	char *out;
+
+	if (path[0] == '/' || p->dir == NULL)
+		return xstrdup(path);
+	if (asprintf(&out, "%s/%s", p->dir, path) < 0)
+		fatalx("out of memory");
+	return out;
+}
+
+static bool
+valid_name(const char *name)
+{
+	if (*name == '\0')
+		return false;
+	for (const char *c = name; *c != '\0'; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		    (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' ||
+		    *c == '.'))
+			return false;
+	return true;
+}
+
+/* Grows *array by one zeroed element and returns it. */
+static void *
+append_slot(void **array, size_t *count, size_t size)
+{
+	char *slot;
+
+	*array = xreallocarray(*array, *count + 1, size);
+	slot = (char *)*array + *count * size;
+	memset(slot, 0, size);
+	(*count)++;
+	return slot;
+}
+
+#define APPEND(array, count) \
+	append_slot((void **)&(array), &(count), sizeof(*(array)))
+
+/* ---------------------------------------------------------------- keys */
+
+static bool
+add_system_upstreams(struct parser *p)
+{
+	FILE *f = fopen(p->resolv_conf, "r");
+	char line[512];
+	size_t before = p->conf->n_upstreams;
+
+	if (f == NULL)
+		return parse_error(p, p->stmt_line,
+		    "upstream system: cannot read %s: %s", p->resolv_conf,
+		    strerror(errno));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *save, *key = strtok_r(line, " \t\r\n", &save);
+		char *value = key ? strtok_r(NULL, " \t\r\n", &save) : NULL;
+		struct addr addr;
+		if (key == NULL || value == NULL ||
+		    strcmp(key, "nameserver") != 0)
+			continue;
+		/* A scoped link-local server ("fe80::1%eth0") is skipped. */
+		if (addr_parse(value, 53, &addr) != NULL)
+			continue;
+		struct conf_upstream *u = APPEND(p->conf->upstreams,
+		    p->conf->n_upstreams);
+		u->addr = addr;
+		u->line = p->stmt_line;
+	}
+	fclose(f);
+	if (p->conf->n_upstreams == before)
+		return parse_error(p, p->stmt_line,
+		    "upstream system: no usable nameserver in %s",
+		    p->resolv_conf);
+	return true;
+}
+
+static bool
+key_listen(struct parser *p)
+{
+	struct conf *c = p->conf;
+
+	if (!expect_args(p, 1, 1))
+		return false;
+	struct addr *a = APPEND(c->listen, c->n_listen);
+	const char *err = addr_parse(p->words[1], 53, a);
+	if (err != NULL)
+		return parse_error(p, p->stmt_line, "listen '%s': %s",
+		    p->words[1], err);
+	return true;
+}
+
+static bool
+key_upstream(struct parser *p)
+{
+	struct conf *c = p->conf;
+	struct addr addr;
+	const char *err;
+
+	if (!expect_args(p, 1, 1))
+		return false;
+	if (strcmp(p->words[1], "system") == 0)
+		return add_system_upstreams(p);
+	if ((err = addr_parse(p->words[1], 53, &addr)) != NULL)
+		return parse_error(p, p->stmt_line, "upstream '%s': %s",
+		    p->words[1], err);
+	struct conf_upstream *u = APPEND(c->upstreams, c->n_upstreams);
+	u->addr = addr;
+	u->line = p->stmt_line;
+	return true;
+}
+
+static bool
+key_allow_clients(struct parser *p)
+{
+	struct conf *c = p->conf;
+
+	if (!expect_args(p, 1, CONF_MAX_WORDS))
+		return false;
+	for (size_t i = 1; i < p->n_words; i++) {
+		struct cidr *cidr = APPEND(c->allow_clients,
+		    c->n_allow_clients);
+		const char *err = cidr_parse(p->words[i], cidr);
+		if (err != NULL)
+			return parse_error(p, p->stmt_line,
+			    "allow-clients '%s': %s", p->words[i], err);
+	}
+	return true;
+}
+
+static bool
+key_list(struct parser *p)
+{
+	struct conf *c = p->conf;
+
+	if (!expect_args(p, 2, 2))
+		return false;
+	if (!valid_name(p->words[1]))
+		return parse_error(p, p->stmt_line,
+		    "list name '%s' may use only letters, digits, '-', '_', '.'",
+		    p->words[1]);
+	long other = conf_find_list(c, p->words[1]);
+	if (other >= 0)
+		return parse_error(p, p->stmt_line,
+		    "list '%s' is already defined on line %u", p->words[1],
+		    c->lists[other].line);
+	if (strncmp(p->words[2], "http://", 7) == 0 ||
+	    strncmp(p->words[2], "https://", 8) == 0)
+		return parse_error(p, p->stmt_line,
+		    "list '%s': remote lists are not supported by this version",
+		    p->words[1]);
+	struct conf_list *l = APPEND(c->lists, c->n_lists);
+	l->name = xstrdup(p->words[1]);
+	l->path = resolve_path(p, p->words[2]);
+	l->line = p->stmt_line;
+	return true;
+}
+
+static bool
+key_device(struct parser *p)
+{
+	struct conf *c = p->conf;
+
+	if (!expect_args(p, 2, 2))
+		return false;
+	if (!valid_name(p->words[1]))
+		return parse_error(p, p->stmt_line,
+		    "device name '%s' may use only letters, digits, '-', '_', '.'",
+		    p->words[1]);
+	for (size_t i = 0; i < c->n_devices; i++)
+		if (strcmp(c->devices[i].name, p->words[1]) == 0)
+			return parse_error(p, p->stmt_line,
+			    "device '%s' is already defined on line %u",
+			    p->words[1], c->devices[i].line);
+	struct cidr cidr;
+	const char *err = cidr_parse(p->words[2], &cidr);
+	if (err != NULL)
+		return parse_error(p, p->stmt_line,
+		    "device '%s': '%s': %s", p->words[1], p->words[2], err);
+	struct conf_device *d = APPEND(c->devices, c->n_devices);
+	d->name = xstrdup(p->words[1]);
+	d->cidr = cidr;
+	d->line = p->stmt_line;
+	return true;
+}
+
+static bool
+group_lists(struct parser *p, size_t **indexes, size_t *count)
+{
+	if (!expect_args(p, 1, CONF_MAX_WORDS))
+		return false;
+	for (size_t i = 1; i < p->n_words; i++) {
+		long index = conf_find_list(p->conf, p->words[i]);
+		if (index < 0)
+			return parse_error(p, p->stmt_line,
+			    "'%s': no list called '%s'", p->words[0],
+			    p->words[i]);
+		*(size_t *)append_slot((void **)indexes, count, sizeof(**indexes)) =
+		    (size_t)index;
+	}
+	return true;
+}
+
+static bool
+group_clients(struct parser *p, struct conf_group *g)
+{
+	struct conf *c = p->conf;
+
+	if (!expect_args(p, 1, CONF_MAX_WORDS))
+		return false;
+	if (strcmp(g->name, "default") == 0)
+		return parse_error(p, p->stmt_line,
+		    "group default holds every client in no other group; "
+		    "it takes no 'clients'");
+	for (size_t i = 1; i < p->n_words; i++) {
+		struct conf_client *cl = APPEND(g->clients, g->n_clients);
+		cl->line = p->stmt_line;
+		cl->device = NULL;
+		for (size_t d = 0; d < c->n_devices; d++) {
+			if (strcmp(c->devices[d].name, p->words[i]) == 0) {
+				cl->cidr = c->devices[d].cidr;
+				cl->device = c->devices[d].name;
+			}
+		}
+		if (cl->device != NULL)
+			continue;
+		if (cidr_parse(p->words[i], &cl->cidr) != NULL)
+			return parse_error(p, p->stmt_line,
+			    "clients: '%s' is neither an address, a prefix "
+			    "nor a device defined above", p->words[i]);
+	}
+	return true;
+}
+
+static bool
+key_group(struct parser *p)
+{
+	struct conf *c = p->conf;
+
+	if (p->n_words != 2 || p->terminator != TOKEN_OPEN)
+		return parse_error(p, p->stmt_line,
+		    "expected 'group NAME {'");
+	if (!valid_name(p->words[1]))
+		return parse_error(p, p->stmt_line,
+		    "group name '%s' may use only letters, digits, '-', '_', '.'",
+		    p->words[1]);
+	for (size_t i = 0; i < c->n_groups; i++)
+		if (strcmp(c->groups[i].name, p->words[1]) == 0)
+			return parse_error(p, p->stmt_line,
+			    "group '%s' is already defined on line %u",
+			    p->words[1], c->groups[i].line);
+	struct conf_group *g = APPEND(c->groups, c->n_groups);
+	memset(g, 0, sizeof(*g));
+	g->name = xstrdup(p->words[1]);
+	g->line = p->stmt_line;
+	unsigned open_line = p->stmt_line;
+
+	for (;;) {
+		if (!next_statement(p))
+			return false;
+		if (p->terminator == TOKEN_EOF)
+			return parse_error(p, open_line,
+			    "group '%s': missing '}'", g->name);
+		if (p->terminator == TOKEN_OPEN)
+			return parse_error(p, p->stmt_line,
+			    "unexpected '{' inside group '%s'", g->name);
+		if (p->n_words > 0) {
+			const char *key = p->words[0];
+			bool ok;
+			if (strcmp(key, "clients") == 0)
+				ok = group_clients(p, g);
+			else if (strcmp(key, "block") == 0)
+				ok = group_lists(p, &g->block, &g->n_block);
+			else if (strcmp(key, "log") == 0)
+				ok = group_lists(p, &g->log, &g->n_log);
+			else
+				ok = parse_error(p, p->stmt_line,
+				    "unknown key '%s' in group '%s'", key,
+				    g->name);
+			if (!ok)
+				return false;
+		}
+		if (p->terminator == TOKEN_CLOSE)
+			return true;
+	}
+}
+
+static bool
+cidr_overlap(const struct cidr *a, const struct cidr *b)
+{
+	unsigned prefix = a->prefix < b->prefix ? a->prefix : b->prefix;
+	unsigned full = prefix / 8, rest = prefix % 8;
+
+	if (a->family != b->family)
+		return false;
+	if (memcmp(a->bytes, b->bytes, full) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	uint8_t mask = (uint8_t)(0xff00u >> rest);
+	return (a->bytes[full] & mask) == (b->bytes[full] & mask);
+}
+
+/* A client in two groups would be judged by whichever came first: refuse. */
+static bool
+check_groups(struct parser *p)
+{
+	struct conf *c = p->conf;
+
+	for (size_t g1 = 0; g1 < c->n_groups; g1++)
+	for (size_t i = 0; i < c->groups[g1].n_clients; i++)
+	for (size_t g2 = g1 + 1; g2 < c->n_groups; g2++)
+	for (size_t j = 0; j < c->groups[g2].n_clients; j++) {
+		const struct conf_client *a = &c->groups[g1].clients[i];
+		const struct conf_client *b = &c->groups[g2].clients[j];
+		if (cidr_overlap(&a->cidr, &b->cidr))
+			return parse_error(p, b->line,
+			    "a client of group '%s' is also in group '%s' "
+			    "(line %u)", c->groups[g2].name,
+			    c->groups[g1].name, a->line);
+	}
+	return true;
+}
+
+struct key {
+	const char	*name;
+	bool		(*parse)(struct parser *);
+};
+
+static bool key_simple(struct parser *p);
+
+static const struct key keys[] = {
+	{ "listen",		key_listen },
+	{ "upstream",		key_upstream },
+	{ "allow-clients",	key_allow_clients },
+	{ "list",		key_list },
+	{ "device",		key_device },
+	{ "group",		key_group },
+	{ "upstream-timeout",	key_simple },
+	{ "query-timeout",	key_simple },
+	{ "cache-size",		key_simple },
+	{ "block-mode",		key_simple },
+	{ "block-ttl",		key_simple },
+	{ "events",		key_simple },
+	{ "log-allowed",	key_simple },
+	{ "tcp-idle-timeout",	key_simple },
+	{ "tcp-max-connections", key_simple },
+	{ "allowlist",		key_simple },
+};
+
+/* Keys that take exactly one value. */
+static bool
+key_simple(struct parser *p)
+{
+	struct conf *c = p->conf;
+	const char *key = p->words[0], *value;
+	unsigned long long n;
+	uint64_t ms;
+
+	if (!expect_args(p, 1, 1))
+		return false;
+	value = p->words[1];
+	if (strcmp(key, "upstream-timeout") == 0 ||
+	    strcmp(key, "query-timeout") == 0 ||
+	    strcmp(key, "tcp-idle-timeout") == 0) {
+		if (!parse_duration_ms(p, value, 3600 * 1000, &ms))
+			return false;
+		if (ms == 0)
+			return parse_error(p, p->stmt_line,
+			    "'%s' must be longer than 0", key);
+		if (key[0] == 'u')
+			c->upstream_timeout_ms = (unsigned)ms;
+		else if (key[0] == 'q')
+			c->query_timeout_ms = (unsigned)ms;
+		else
+			c->tcp_idle_timeout_ms = (unsigned)ms;
+	} else if (strcmp(key, "block-ttl") == 0) {
+		if (!parse_duration_ms(p, value, 86400ULL * 1000 * 7, &ms))
+			return false;
+		c->block_ttl = (uint32_t)(ms / 1000);
+	} else if (strcmp(key, "cache-size") == 0) {
+		if (!parse_uint(p, value, 10000000, &n))
+			return false;
+		c->cache_size = (size_t)n;
+	} else if (strcmp(key, "tcp-max-connections") == 0) {
+		if (!parse_uint(p, value, 100000, &n))
+			return false;
+		if (n == 0)
+			return parse_error(p, p->stmt_line,
+			    "'%s' must be at least 1", key);
+		c->tcp_max_connections = (unsigned)n;
+	} else if (strcmp(key, "block-mode") == 0) {
+		if (strcmp(value, "null") == 0)
+			c->block_mode = BLOCK_MODE_NULL;
+		else if (strcmp(value, "nxdomain") == 0)
+			c->block_mode = BLOCK_MODE_NXDOMAIN;
+		else if (strcmp(value, "refused") == 0)
+			c->block_mode = BLOCK_MODE_REFUSED;
+		else
+			return parse_error(p, p->stmt_line,
+			    "block-mode must be null, nxdomain or refused, "
+			    "not '%s'", value);
+	} else if (strcmp(key, "log-allowed") == 0)
+		return parse_bool(p, value, &c->log_allowed);
+	else if (strcmp(key, "events") == 0) {
+		free(c->events);
+		c->events = strcmp(value, "-") == 0 ? xstrdup("-") :
+		    resolve_path(p, value);
+	} else if (strcmp(key, "allowlist") == 0) {
+		free(c->allowlist);
+		c->allowlist = resolve_path(p, value);
+	}
+	return true;
+}
+
+/* Without allow-clients, serve loopback and the private ranges a LAN uses. */
+static void
+default_allow_clients(struct conf *c)
+{
+	static const char *private_ranges[] = { "127.0.0.0/8", "::1",
+	    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+	    "169.254.0.0/16", "100.64.0.0/10", "fc00::/7", "fe80::/10" };
+
+	if (c->n_allow_clients == 0) {
+		for (size_t i = 0; i < sizeof(private_ranges) /
+		    sizeof(private_ranges[0]); i++) {
+			struct cidr *cidr = APPEND(c->allow_clients,
+			    c->n_allow_clients);
+			cidr_parse(private_ranges[i], cidr);
+		}
+	}
+}
+
+struct conf *
+conf_parse(const char *path, const char *buf, size_t len,
+    const char *resolv_conf, char *err, size_t errlen)
+{
+	struct parser p = {
+		.path = path, .buf = buf, .len = len, .line = 1,
+		.err = err, .errlen = errlen, .resolv_conf = resolv_conf,
+	};
+	const char *slash = strrchr(path, '/');
+	bool ok = true;
+
+	p.dir = slash ? xstrndup(path, (size_t)(slash - path + (slash == path))) :
+	    NULL;
+	p.conf = xcalloc(1, sizeof(*p.conf));
+	p.conf->path = xstrdup(path);
+	p.conf->upstream_timeout_ms = 1000;
+	p.conf->query_timeout_ms = 4000;
+	p.conf->cache_size = 20000;
+	p.conf->block_ttl = 60;
+	p.conf->log_allowed = true;
+	p.conf->tcp_idle_timeout_ms = 10000;
+	p.conf->tcp_max_connections = 256;
+
+	if (memchr(buf, '\0', len) != NULL) {
+		ok = parse_error(&p, 1, "file contains a NUL byte");
+		goto done;
+	}
+	while (ok) {
+		if (!(ok = next_statement(&p)))
+			break;
+		if (p.terminator == TOKEN_EOF && p.n_words == 0)
+			break;
+		if (p.terminator == TOKEN_CLOSE) {
+			ok = parse_error(&p, p.stmt_line, "unexpected '}'");
+			break;
+		}
+		const struct key *k = NULL;
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (strcmp(keys[i].name, p.words[0]) == 0)
+				k = &keys[i];
+		if (p.n_words == 0) {
+			ok = parse_error(&p, p.stmt_line, "unexpected '{'");
+			break;
+		}
+		if (k == NULL) {
+			ok = parse_error(&p, p.stmt_line, "unknown key '%s'",
+			    p.words[0]);
+			break;
+		}
+		if (p.terminator == TOKEN_OPEN && k->parse != key_group) {
+			ok = parse_error(&p, p.stmt_line,
+			    "'%s' does not take a '{' block", p.words[0]);
+			break;
+		}
+		ok = k->parse(&p);
+		if (p.terminator == TOKEN_EOF)
+			break;
+	}
+	if (ok && p.conf->n_listen == 0)
+		ok = parse_error(&p, p.line, "no 'listen' address");
+	if (ok && p.conf->n_upstreams == 0)
+		ok = parse_error(&p, p.line, "no 'upstream'");
+	if (ok && p.conf->query_timeout_ms < p.conf->upstream_timeout_ms)
+		ok = parse_error(&p, p.line,
+		    "query-timeout is shorter than upstream-timeout");
+	if (ok)
+		ok = check_groups(&p);
+done:
+	clear_statement(&p);
+	free(p.dir);
+	if (!ok) {
+		conf_free(p.conf);
+		return NULL;
+	}
+	default_allow_clients(p.conf);
+	return p.conf;
+}
+
+struct conf *
+conf_load(const char *path, const char *resolv_conf, char *err, size_t errlen)
+{
+	FILE *f;
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+	struct conf *conf = NULL;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	do {
+		if (cap - len < 65536) {
+			cap = cap ? cap * 2 : 65536;
+			buf = xreallocarray(buf, cap, 1);
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+	} while (n > 0 && len <= CONF_MAX_SIZE);
+	if (ferror(f))
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	else if (len > CONF_MAX_SIZE)
+		snprintf(err, errlen, "%s: larger than %u bytes", path,
+		    CONF_MAX_SIZE);
+	else
+		conf = conf_parse(path, buf, len, resolv_conf, err, errlen);
+	fclose(f);
+	free(buf);
+	return conf;
+}
+
+void
+conf_free(struct conf *c)
+{
+	if (c == NULL)
+		return;
+	free(c->path);
+	free(c->listen);
+	free(c->upstreams);
+	free(c->allow_clients);
+	free(c->events);
+	free(c->allowlist);
+	for (size_t i = 0; i < c->n_lists; i++) {
+		free(c->lists[i].name);
+		free(c->lists[i].path);
+	}
+	free(c->lists);
+	for (size_t i = 0; i < c->n_devices; i++)
+		free(c->devices[i].name);
+	free(c->devices);
+	for (size_t i = 0; i < c->n_groups; i++) {
+		free(c->groups[i].name);
+		free(c->groups[i].clients);
+		free(c->groups[i].block);
+		free(c->groups[i].log);
+	}
+	free(c->groups);
+	free(c);
+}
+
+long
+conf_find_list(const struct conf *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_lists; i++)
+		if (strcmp(c->lists[i].name, name) == 0)
+			return (long)i;
+	return -1;
+}
+
+const char *
+block_mode_name(enum block_mode mode)
+{
+	switch (mode) {
+	case BLOCK_MODE_NULL:
+		return "null";
+	case BLOCK_MODE_NXDOMAIN:
+		return "nxdomain";
+	case BLOCK_MODE_REFUSED:
+		return "refused";
+	}
+	return "?";
+}

@@ -1,0 +1,103 @@
+/*
+ * conf.h: the configuration language of hushd (see hushd.conf(5)).
+ *
+ * conf_load() reads a file into a struct conf, or fails with
+ * "file:line: what is wrong". It checks syntax and values and references
+ * between them (list names in groups, devices in clients); it does not
+ * open list files: policy.c does that when it builds a snapshot.
+ */
+#ifndef HUSHD_CONF_H
+#define HUSHD_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+enum block_mode {
+	BLOCK_MODE_NULL,	/* 0.0.0.0 / ::, NODATA for other types */
+	BLOCK_MODE_NXDOMAIN,
+	BLOCK_MODE_REFUSED,
+};
+
+struct conf_upstream {
+	struct addr	addr;
+	unsigned	line;
+};
+
+struct conf_list {
+	char		*name;
+	char		*path;		/* resolved against the config's directory */
+	unsigned	 line;
+};
+
+struct conf_device {
+	char		*name;
+	struct cidr	 cidr;
+	unsigned	 line;
+};
+
+struct conf_client {		/* one member of a group's "clients" */
+	struct cidr	 cidr;
+	const char	*device;	/* device name it came from, or NULL */
+	unsigned	 line;
+};
+
+struct conf_group {
+	char			*name;
+	unsigned		 line;
+	struct conf_client	*clients;
+	size_t			 n_clients;
+	size_t			*block;		/* indexes into conf.lists */
+	size_t			 n_block;
+	size_t			*log;
+	size_t			 n_log;
+};
+
+struct conf {
+	char			*path;
+	struct addr		*listen;
+	size_t			 n_listen;
+	struct conf_upstream	*upstreams;
+	size_t			 n_upstreams;
+	unsigned		 upstream_timeout_ms;
+	unsigned		 query_timeout_ms;
+	size_t			 cache_size;
+	enum block_mode		 block_mode;
+	uint32_t		 block_ttl;
+	struct cidr		*allow_clients;	/* none configured: loopback only */
+	size_t			 n_allow_clients;
+	char			*events;	/* NULL: none, "-": stdout */
+	bool			 log_allowed;
+	unsigned		 tcp_idle_timeout_ms;
+	unsigned		 tcp_max_connections;
+	struct conf_list	*lists;
+	size_t			 n_lists;
+	char			*allowlist;
+	struct conf_device	*devices;
+	size_t			 n_devices;
+	struct conf_group	*groups;
+	size_t			 n_groups;
+};
+
+/*
+ * Reads path. On error returns NULL and writes "file:line: message" (or
+ * "file: message") into err. resolv_conf is the file "upstream system"
+ * reads (normally /etc/resolv.conf).
+ */
+struct conf *conf_load(const char *path, const char *resolv_conf, char *err,
+    size_t errlen);
+
+/* As conf_load, from a buffer; path is used for messages and relative paths. */
+struct conf *conf_parse(const char *path, const char *buf, size_t len,
+    const char *resolv_conf, char *err, size_t errlen);
+
+void conf_free(struct conf *conf);
+
+/* Index of the list called name, or -1. */
+long conf_find_list(const struct conf *conf, const char *name);
+
+const char *block_mode_name(enum block_mode mode);
+
+#endif

@@ -1,0 +1,221 @@
+/*
+ * events.c: JSON lines writer for the event log.
+ *
+ * Each event is formatted into one buffer and written with a single
+ * fwrite + fflush, so readers never see half a line. Strings are escaped
+ * for JSON; bytes outside ASCII (which DNS names in their text form never
+ * hold, but device names might) are written as \u00XX so that every line is
+ * valid JSON whatever the input.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "addr.h"
+#include "events.h"
+#include "log.h"
+
+static FILE *events_file;
+static char *events_path;
+
+struct line {
+	char	*buf;
+	size_t	 len;
+	size_t	 cap;
+};
+
+static void
+line_grow(struct line *l, size_t more)
+{
+	if (l->cap - l->len > more)
+		return;
+	while (l->cap - l->len <= more)
+		l->cap = l->cap ? l->cap * 2 : 1024;
+	l->buf = xreallocarray(l->buf, l->cap, 1);
+}
+
+static void
+line_printf(struct line *l, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+line_printf(struct line *l, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	line_grow(l, (size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(l->buf + l->len, l->cap - l->len, fmt, ap);
+	va_end(ap);
+	l->len += (size_t)n;
+}
+
+static void
+line_string(struct line *l, const char *s)
+{
+	line_grow(l, strlen(s) * 6 + 3);
+	l->buf[l->len++] = '"';
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if (*c == '"' || *c == '\\') {
+			l->buf[l->len++] = '\\';
+			l->buf[l->len++] = (char)*c;
+		} else if (*c < 0x20 || *c >= 0x7f)
+			l->len += (size_t)snprintf(l->buf + l->len,
+			    l->cap - l->len, "\\u%04x", *c);
+		else
+			l->buf[l->len++] = (char)*c;
+	}
+	l->buf[l->len++] = '"';
+}
+
+/* ,"key":"value" (nothing when value is NULL). */
+static void
+line_field(struct line *l, const char *key, const char *value)
+{
+	if (value == NULL)
+		return;
+	line_printf(l, ",\"%s\":", key);
+	line_string(l, value);
+}
+
+static void
+line_timestamp(struct line *l)
+{
+	struct timespec now;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	line_printf(l, "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\"",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000);
+}
+
+static void
+line_write(struct line *l)
+{
+	line_printf(l, "}\n");
+	if (fwrite(l->buf, 1, l->len, events_file) != l->len ||
+	    fflush(events_file) != 0)
+		log_debug("event log write failed");
+	free(l->buf);
+}
+
+bool
+events_open(const char *path, char *err, size_t errlen)
+{
+	FILE *f = NULL;
+
+	if (path != NULL && strcmp(path, "-") == 0)
+		f = stdout;
+	else if (path != NULL && (f = fopen(path, "a")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return false;
+	}
+	events_close();
+	events_file = f;
+	events_path = path ? xstrdup(path) : NULL;
+	return true;
+}
+
+void
+events_reopen(void)
+{
+	FILE *f;
+
+	if (events_file == NULL || events_file == stdout)
+		return;
+	if ((f = fopen(events_path, "a")) == NULL) {
+		log_warn("reopen %s; still writing to the old file",
+		    events_path);
+		return;
+	}
+	fclose(events_file);
+	events_file = f;
+}
+
+void
+events_close(void)
+{
+	if (events_file != NULL && events_file != stdout)
+		fclose(events_file);
+	events_file = NULL;
+	free(events_path);
+	events_path = NULL;
+}
+
+bool
+events_enabled(void)
+{
+	return events_file != NULL;
+}
+
+static void
+line_answers(struct line *l, const struct dnsreply *reply)
+{
+	char ip[ADDR_STRLEN];
+
+	line_printf(l, ",\"answers\":[");
+	for (size_t i = 0; reply != NULL && i < reply->n_addrs; i++) {
+		const struct dnsaddr *a = &reply->addrs[i];
+		if (inet_ntop(a->family, a->bytes, ip, sizeof(ip)) == NULL)
+			continue;
+		line_printf(l, "%s{\"ip\":\"%s\"}", i ? "," : "", ip);
+	}
+	line_printf(l, "]");
+	if (reply == NULL || reply->n_cnames == 0)
+		return;
+	line_printf(l, ",\"cname\":[");
+	for (size_t i = 0; i < reply->n_cnames; i++) {
+		if (i > 0)
+			line_printf(l, ",");
+		line_string(l, reply->cnames[i]);
+	}
+	line_printf(l, "]");
+}
+
+void
+events_dns(const struct dns_event *ev)
+{
+	const struct verdict *v = ev->verdict;
+	struct line l = { 0 };
+	char client[ADDR_STRLEN], type[32], rcode[32];
+
+	if (events_file == NULL)
+		return;
+	line_timestamp(&l);
+	line_field(&l, "event", "dns");
+	line_field(&l, "client", addr_ntop(ev->client, client, sizeof(client)));
+	line_field(&l, "device", v->device);
+	line_field(&l, "group", v->group);
+	line_field(&l, "qname", ev->q->qname);
+	line_field(&l, "qtype", dnsmsg_type_name(ev->q->qtype, type,
+	    sizeof(type)));
+	line_field(&l, "action", policy_action_name(v->action));
+	line_field(&l, "reason", policy_reason_name(v->reason));
+	line_field(&l, "list", v->list);
+	if (v->list != NULL)
+		line_field(&l, "rule", v->rule);
+	if (v->allowlisted)
+		line_printf(&l, ",\"allowlisted\":true");
+	line_field(&l, "rcode", dnsmsg_rcode_name(ev->rcode, rcode,
+	    sizeof(rcode)));
+	line_answers(&l, ev->reply);
+	line_field(&l, "upstream", ev->upstream);
+	if (v->action != POLICY_BLOCK || ev->reply != NULL)
+		line_printf(&l, ",\"cached\":%s", ev->cached ? "true" : "false");
+	line_printf(&l, ",\"ms\":%.2f", ev->ms);
+	line_write(&l);
+}

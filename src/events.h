@@ -1,0 +1,37 @@
+/*
+ * events.h: the event log, one JSON object per line (see DESIGN.md for the
+ * fields). "-" writes to stdout. SIGUSR1 makes hushd reopen the file, for
+ * log rotation. Lines are written whole and flushed, so `tail -f | jq`
+ * sees each decision as it is made.
+ */
+#ifndef HUSHD_EVENTS_H
+#define HUSHD_EVENTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "dnsmsg.h"
+#include "policy.h"
+
+struct dns_event {
+	const struct sockaddr	*client;
+	const struct dnsq	*q;
+	const struct verdict	*verdict;
+	uint8_t			 rcode;
+	const struct dnsreply	*reply;		/* NULL: none from upstream */
+	const char		*upstream;	/* text, or NULL */
+	bool			 cached;
+	double			 ms;
+};
+
+/* Opens path ("-" for stdout); NULL path closes. On error writes err. */
+bool events_open(const char *path, char *err, size_t errlen);
+/* Reopens the current file (after rotation); warns and keeps the old one on failure. */
+void events_reopen(void);
+void events_close(void);
+bool events_enabled(void);
+
+void events_dns(const struct dns_event *ev);
+
+#endif

@@ -1,0 +1,219 @@
+/*
+ * policy.c: builds policy snapshots and judges names with them.
+ *
+ * Lookup cost is one hash probe per label of the name per list of the
+ * client's group; with a dozen lists that is well under a microsecond.
+ * Clients are matched against devices and groups linearly, which is fine
+ * for the tens of entries a household has.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "policy.h"
+
+static void
+group_from_conf(struct policy *p, struct policy_group *g,
+    const struct conf_group *cg)
+{
+	g->name = cg->name;
+	g->n_block = cg->n_block;
+	g->block = xcalloc(cg->n_block, sizeof(*g->block));
+	for (size_t i = 0; i < cg->n_block; i++)
+		g->block[i] = p->lists[cg->block[i]];
+	g->n_log = cg->n_log;
+	g->log = xcalloc(cg->n_log, sizeof(*g->log));
+	for (size_t i = 0; i < cg->n_log; i++)
+		g->log[i] = p->lists[cg->log[i]];
+}
+
+struct policy *
+policy_build(struct conf *conf, list_warn_fn warn, void *warn_arg, char *err,
+    size_t errlen)
+{
+	struct policy *p = xcalloc(1, sizeof(*p));
+	char lerr[512];
+
+	p->conf = conf;
+	p->refs = 1;
+	p->lists = xcalloc(conf->n_lists, sizeof(*p->lists));
+	for (size_t i = 0; i < conf->n_lists; i++) {
+		const struct conf_list *cl = &conf->lists[i];
+		p->lists[i] = list_load(cl->name, cl->path, warn, warn_arg,
+		    lerr, sizeof(lerr));
+		if (p->lists[i] == NULL) {
+			snprintf(err, errlen, "%s:%u: list %s: %s", conf->path,
+			    cl->line, cl->name, lerr);
+			goto fail;
+		}
+	}
+	if (conf->allowlist != NULL) {
+		p->allowlist = list_load("allowlist", conf->allowlist, warn,
+		    warn_arg, lerr, sizeof(lerr));
+		if (p->allowlist == NULL) {
+			snprintf(err, errlen, "%s: allowlist: %s", conf->path,
+			    lerr);
+			goto fail;
+		}
+	}
+
+	/* Configured groups, then the default group (configured or not). */
+	p->groups = xcalloc(conf->n_groups + 1, sizeof(*p->groups));
+	for (size_t i = 0; i < conf->n_groups; i++) {
+		struct policy_group *g = &p->groups[p->n_groups++];
+		group_from_conf(p, g, &conf->groups[i]);
+		if (strcmp(g->name, "default") == 0)
+			p->default_group = g;
+	}
+	if (p->default_group == NULL) {
+		/* No "group default": every list blocks for everyone else. */
+		struct policy_group *g = &p->groups[p->n_groups++];
+		g->name = "default";
+		g->n_block = conf->n_lists;
+		g->block = xcalloc(conf->n_lists, sizeof(*g->block));
+		memcpy(g->block, p->lists, conf->n_lists * sizeof(*g->block));
+		g->log = xcalloc(0, sizeof(*g->log));
+		p->default_group = g;
+	}
+	return p;
+fail:
+	policy_unref(p);
+	return NULL;
+}
+
+struct policy *
+policy_ref(struct policy *p)
+{
+	p->refs++;
+	return p;
+}
+
+void
+policy_unref(struct policy *p)
+{
+	if (p == NULL || --p->refs > 0)
+		return;
+	for (size_t i = 0; i < p->n_groups; i++) {
+		free(p->groups[i].block);
+		free(p->groups[i].log);
+	}
+	free(p->groups);
+	for (size_t i = 0; p->lists != NULL && i < p->conf->n_lists; i++)
+		list_free(p->lists[i]);
+	free(p->lists);
+	list_free(p->allowlist);
+	conf_free(p->conf);
+	free(p);
+}
+
+/* Fills the verdict's device and group; returns the group. */
+static const struct policy_group *
+client_group(const struct policy *p, const struct sockaddr *client,
+    struct verdict *out)
+{
+	const struct conf *c = p->conf;
+	unsigned best = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->action = POLICY_PASS;
+	out->group = p->default_group->name;
+	for (size_t i = 0; i < c->n_devices; i++) {
+		const struct conf_device *d = &c->devices[i];
+		if (cidr_contains(&d->cidr, client) &&
+		    (out->device == NULL || d->cidr.prefix > best)) {
+			out->device = d->name;
+			best = d->cidr.prefix;
+		}
+	}
+	/* Groups do not overlap (conf.c refuses that), so the first wins. */
+	for (size_t g = 0; g < c->n_groups; g++)
+		for (size_t i = 0; i < c->groups[g].n_clients; i++)
+			if (cidr_contains(&c->groups[g].clients[i].cidr,
+			    client)) {
+				out->group = p->groups[g].name;
+				return &p->groups[g];
+			}
+	return p->default_group;
+}
+
+void
+policy_client(const struct policy *p, const struct sockaddr *client,
+    struct verdict *out)
+{
+	client_group(p, client, out);
+}
+
+static bool
+match_lists(struct list *const *lists, size_t n, const char *qname,
+    size_t len, struct verdict *out)
+{
+	struct list_match m;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!list_match(lists[i], qname, len, &m))
+			continue;
+		out->list = lists[i]->name;
+		out->line = m.line;
+		snprintf(out->rule, sizeof(out->rule), "%s%.*s",
+		    m.subdomains_only ? "*." : "", (int)m.rule_len, m.rule);
+		return true;
+	}
+	return false;
+}
+
+void
+policy_query(const struct policy *p, const struct sockaddr *client,
+    const char *qname, size_t len, struct verdict *out)
+{
+	const struct policy_group *g = client_group(p, client, out);
+	struct list_match m;
+
+	if (p->allowlist != NULL && list_match(p->allowlist, qname, len, &m)) {
+		out->allowlisted = true;
+		return;
+	}
+	if (match_lists(g->block, g->n_block, qname, len, out)) {
+		out->action = POLICY_BLOCK;
+		out->reason = POLICY_REASON_LIST;
+	} else if (match_lists(g->log, g->n_log, qname, len, out)) {
+		out->action = POLICY_LOG;
+		out->reason = POLICY_REASON_LIST;
+	}
+}
+
+const char *
+policy_action_name(enum policy_action action)
+{
+	switch (action) {
+	case POLICY_PASS:
+		return "pass";
+	case POLICY_LOG:
+		return "log";
+	case POLICY_BLOCK:
+		return "block";
+	}
+	return "?";
+}
+
+const char *
+policy_reason_name(enum policy_reason reason)
+{
+	static const char *names[] = {
+		[POLICY_REASON_NONE] = NULL,
+		[POLICY_REASON_LIST] = "list",
+		[POLICY_REASON_CNAME] = "cname",
+		[POLICY_REASON_COUNTRY] = "country",
+		[POLICY_REASON_ASN] = "asn",
+		[POLICY_REASON_NO_SNI] = "no-sni",
+		[POLICY_REASON_UNRESOLVED_IP] = "unresolved-ip",
+		[POLICY_REASON_ACL] = "acl",
+		[POLICY_REASON_RATE_LIMIT] = "rate-limit",
+	};
+
+	if ((size_t)reason >= sizeof(names) / sizeof(names[0]))
+		return NULL;
+	return names[reason];
+}

@@ -1,0 +1,53 @@
+/*
+ * upstream.h: resolving a query through the configured upstreams.
+ *
+ * Each try uses a fresh UDP socket (so a fresh, kernel-randomised source
+ * port) and a fresh random 16-bit ID; the socket is connected, so the
+ * kernel drops datagrams from any other address or port, and a reply is
+ * taken only when its ID and question match too. TC=1 retries the same
+ * upstream over TCP. Timeouts, SERVFAIL and REFUSED move to the next
+ * upstream; when every upstream has failed, or the query's deadline has
+ * passed, the query fails.
+ */
+#ifndef HUSHD_UPSTREAM_H
+#define HUSHD_UPSTREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "dnsmsg.h"
+
+struct event_base;
+struct upstream_query;
+
+/*
+ * Called once per query. On success reply is the upstream's message
+ * (with the upstream's ID), parsed in *parsed, and from names the upstream;
+ * on failure reply is NULL.
+ */
+typedef void (*upstream_done_fn)(void *arg, const uint8_t *reply, size_t len,
+    const struct dnsreply *parsed, const struct conf_upstream *from);
+
+struct upstream_stats {
+	uint64_t	sent_udp;
+	uint64_t	sent_tcp;
+	uint64_t	timeouts;
+	uint64_t	mismatched;	/* wrong ID/question or malformed: dropped */
+	uint64_t	failed;		/* queries no upstream answered */
+};
+
+/*
+ * Starts resolving query (len bytes, parsed as q) with the upstreams of
+ * conf, which must outlive the query. The query bytes are copied.
+ */
+struct upstream_query *upstream_resolve(struct event_base *base,
+    const struct conf *conf, const uint8_t *query, size_t len,
+    const struct dnsq *q, upstream_done_fn done, void *arg);
+
+/* Abandons a query: done will not be called. */
+void upstream_cancel(struct upstream_query *uq);
+
+const struct upstream_stats *upstream_get_stats(void);
+
+#endif

@@ -1,0 +1,149 @@
+#!/bin/sh
+# run-tests.sh: every test of hushd, from a configured and built tree.
+#
+#   unit tests       make check (cmocka, TAP output counted per test case)
+#   integration      tests/integration/run.py against a real unbound
+#   fuzz smoke       each libFuzzer target for HUSHD_FUZZ_SECONDS (default 20)
+#   packaging        make install into a DESTDIR, and make distcheck
+#
+# Ends with one line "N passed, N failed[, N skipped]"; exits 1 if any failed.
+# HUSHD_SKIP_DISTCHECK=1 and HUSHD_FUZZ_SECONDS=0 shorten a local run.
+set -u
+
+cd "$(dirname "$0")/.."
+top=$(pwd)
+passed=0
+failed=0
+skipped=0
+failures=""
+
+note_fail() {
+	failed=$((failed + 1))
+	failures="$failures
+  $1"
+}
+
+section() {
+	echo
+	echo "== $*"
+}
+
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+
+# ---------------------------------------------------------------- unit
+section "unit tests"
+make -j2 check >/dev/null 2>&1
+for log in tests/unit/test_*.log; do
+	[ -f "$log" ] || continue
+	name=$(basename "$log" .log)
+	ok=$(grep -c '^ok ' "$log")
+	bad=$(grep -c '^not ok ' "$log")
+	trs="${log%.log}.trs"
+	if grep -q ':test-result: FAIL\|:test-result: ERROR' "$trs" 2>/dev/null &&
+	    [ "$bad" -eq 0 ]; then
+		bad=1	# crashed or failed outside a test case
+	fi
+	passed=$((passed + ok))
+	if [ "$bad" -gt 0 ]; then
+		failed=$((failed + bad))
+		failures="$failures
+  $name (see $log)"
+		grep '^not ok ' "$log" | sed 's/^/    /'
+		tail -n 20 "$log" | sed 's/^/    | /'
+	fi
+	echo "$name: $ok passed, $bad failed"
+done
+
+# ---------------------------------------------------------------- integration
+section "integration tests"
+python=/usr/bin/python3
+[ -x "$python" ] || python=python3
+out=$(mktemp)
+"$python" tests/integration/run.py --hushd "$top/src/hushd" 2>&1 | tee "$out"
+result=$(grep '^RESULT ' "$out" | tail -n 1)
+if [ -z "$result" ]; then
+	note_fail "integration suite did not complete"
+else
+	for kv in $result; do
+		case "$kv" in
+		passed=*) passed=$((passed + ${kv#passed=})) ;;
+		failed=*) n=${kv#failed=}; [ "$n" -gt 0 ] &&
+		    { failed=$((failed + n)); failures="$failures
+  integration: $n failed (see above)"; } ;;
+		skipped=*) skipped=$((skipped + ${kv#skipped=})) ;;
+		esac
+	done
+fi
+rm -f "$out"
+
+# ---------------------------------------------------------------- fuzz smoke
+section "fuzz smoke runs"
+seconds=${HUSHD_FUZZ_SECONDS:-20}
+if [ "$seconds" -eq 0 ]; then
+	skipped=$((skipped + 1))
+	echo "fuzzing skipped (HUSHD_FUZZ_SECONDS=0)"
+elif ! command -v clang >/dev/null 2>&1; then
+	skipped=$((skipped + 1))
+	echo "fuzzing skipped: clang is not installed"
+else
+	mkdir -p build-fuzz
+	if ! (cd build-fuzz && { [ -f Makefile ] ||
+	    ../configure -q --enable-fuzzing --disable-tests CC=clang; } &&
+	    make -j2 fuzz >/dev/null 2>&1); then
+		note_fail "fuzz targets did not build"
+	else
+		for target in build-fuzz/tests/fuzz/fuzz_*; do
+			[ -x "$target" ] || continue
+			name=$(basename "$target")
+			corpus=$(mktemp -d)
+			seeds="tests/fuzz/corpus/${name#fuzz_}"
+			[ -d "$seeds" ] && cp -r "$seeds"/. "$corpus"/
+			dict="tests/fuzz/${name#fuzz_}.dict"
+			dictopt=""
+			[ -f "$dict" ] && dictopt="-dict=$dict"
+			if "$target" $dictopt -max_total_time="$seconds" \
+			    -rss_limit_mb=1024 -timeout=5 "$corpus" \
+			    >"build-fuzz/$name.log" 2>&1; then
+				passed=$((passed + 1))
+				echo "$name: ok ($(grep -o 'Done [0-9]* runs' "build-fuzz/$name.log"))"
+			else
+				note_fail "$name (see build-fuzz/$name.log)"
+				tail -n 30 "build-fuzz/$name.log"
+			fi
+			rm -rf "$corpus"
+		done
+	fi
+fi
+
+# ---------------------------------------------------------------- packaging
+section "packaging"
+dest=$(mktemp -d)
+if make install DESTDIR="$dest" >/dev/null 2>&1 &&
+    [ -x "$dest/usr/local/sbin/hushd" ] &&
+    "$dest/usr/local/sbin/hushd" -n -c "$dest/usr/local/etc/hushd/hushd.conf" >/dev/null 2>&1; then
+	passed=$((passed + 1))
+	echo "make install (DESTDIR) and the installed configuration: ok"
+else
+	note_fail "make install DESTDIR=... or the installed configuration"
+fi
+rm -rf "$dest"
+if [ "${HUSHD_SKIP_DISTCHECK:-0}" = 1 ]; then
+	skipped=$((skipped + 1))
+	echo "make distcheck skipped (HUSHD_SKIP_DISTCHECK=1)"
+elif make distcheck >build-distcheck.log 2>&1; then
+	passed=$((passed + 1))
+	echo "make distcheck: ok"
+else
+	note_fail "make distcheck (see build-distcheck.log)"
+	tail -n 30 build-distcheck.log
+fi
+
+echo
+[ -n "$failures" ] && echo "failures:$failures"
+if [ "$skipped" -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ]
