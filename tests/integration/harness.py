@@ -48,8 +48,8 @@ SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "runtime error:",
                    "UndefinedBehaviorSanitizer")
 
 # --------------------------------------------------------------- the zone
-# Names the tests query, with the address unbound gives them. Every name
-# is also in a list somewhere or deliberately not: the tests say which.
+# Names the tests query, with the address unbound gives each. Whether a
+# name is listed is up to each test's configuration.
 ZONE_A = {
     "www.test": "192.0.2.1",
     "cache.test": "192.0.2.2",
@@ -208,10 +208,9 @@ def tcp_read_message(sock, deadline):
 
 
 def make_query(name, rdtype="A", edns=False, payload=1232, dnssec=False):
-    q = dns.message.make_query(name, rdtype, want_dnssec=dnssec,
-                               use_edns=0 if (edns or dnssec) else False,
-                               payload=payload)
-    return q
+    return dns.message.make_query(name, rdtype, want_dnssec=dnssec,
+                                  use_edns=0 if (edns or dnssec) else False,
+                                  payload=payload)
 
 
 def a_addresses(response):
@@ -323,8 +322,9 @@ class Unbound:
                     seen.append((m.group(1).lower(), m.group(2)))
         return seen
 
-    def count(self, qname, qtype=None):
-        return sum(1 for name, kind in self.queries()
+    def count(self, qname, qtype=None, since=0):
+        """Queries for qname (and qtype) logged after the first since."""
+        return sum(1 for name, kind in self.queries()[since:]
                    if name == qname and (qtype is None or kind == qtype))
 
 
@@ -604,6 +604,8 @@ class HushdTestCase(unittest.TestCase):
         super().setUp()
         if self.needs_unbound and self.unbound is None:
             self.skipTest("unbound is not installed")
+        # unbound lives as long as the class: count only this test's queries.
+        self.unbound_mark = len(self.unbound.queries()) if self.unbound else 0
         self.tmp = tempfile.mkdtemp(prefix="hushd-test-")
         self.addCleanup(shutil.rmtree, self.tmp, True)
 
@@ -657,6 +659,10 @@ class HushdTestCase(unittest.TestCase):
         self.addCleanup(hushd.stop_and_check)
         hushd.start(ready_host)
         return hushd
+
+    def forwarded(self, qname, qtype=None):
+        """How many queries for qname reached unbound during this test."""
+        return self.unbound.count(qname, qtype, self.unbound_mark)
 
     # Assertions ---------------------------------------------------------
     def assert_answer(self, response, rdtype, expected, ttl=None):

@@ -65,6 +65,8 @@ class Spoofing(HushdTestCase):
     """Only a reply from the queried address, with the query's ID and
     question, is taken; everything sent before it is dropped."""
 
+    needs_unbound = False
+
     def start_with(self, respond):
         fake = FakeUpstream(respond)
         self.addCleanup(fake.close)
@@ -82,9 +84,11 @@ class Spoofing(HushdTestCase):
                 ("main", answer_a(query, FAKE_IP)),
             ]
         fake, hushd = self.start_with(respond)
+        asked = len(fake.queries)
         for _ in range(3):
             self.assert_answer(hushd.query("spoof.test", "A"), "A",
                                [FAKE_IP])
+        self.assertEqual(len(fake.queries) - asked, 3)
         self.assertEqual(fake.errors, [])
 
     def test_different_question_dropped(self):
@@ -100,9 +104,11 @@ class Spoofing(HushdTestCase):
                 ("main", answer_a(query, FAKE_IP)),
             ]
         fake, hushd = self.start_with(respond)
+        asked = len(fake.queries)
         for _ in range(3):
             self.assert_answer(hushd.query("spoof.test", "A"), "A",
                                [FAKE_IP])
+        self.assertEqual(len(fake.queries) - asked, 3)
 
 
 class Cache(HushdTestCase):
@@ -120,10 +126,10 @@ class Cache(HushdTestCase):
         self.assertGreaterEqual(second.answer[0].ttl, ttl - 3)
         self.assertEqual(self.unbound.num_queries(), queries,
                          "the second query reached unbound")
-        self.assertEqual(self.unbound.count("cache.test", "A"), 1)
+        self.assertEqual(self.forwarded("cache.test", "A"), 1)
         over_tcp = hushd.query("cache.test", "A", tcp=True)
         self.assert_answer(over_tcp, "A", [ZONE_A["cache.test"]])
-        self.assertEqual(self.unbound.count("cache.test", "A"), 1)
+        self.assertEqual(self.forwarded("cache.test", "A"), 1)
 
         hushd.stop_and_check()
         cached = [e.get("cached") for e in hushd.events()
@@ -135,24 +141,24 @@ class Cache(HushdTestCase):
         hushd.query("cache.test", "A")
         hushd.query("cache.test", "A", dnssec=True)
         hushd.query("cache.test", "AAAA")
-        self.assertEqual(self.unbound.count("cache.test"), 3)
+        self.assertEqual(self.forwarded("cache.test"), 3)
         hushd.query("cache.test", "A", dnssec=True)
         hushd.query("cache.test", "AAAA")
         hushd.query("cache.test", "A")
-        self.assertEqual(self.unbound.count("cache.test"), 3)
+        self.assertEqual(self.forwarded("cache.test"), 3)
 
     def test_negative_answer_cached(self):
         hushd = self.start_hushd(cache_size=1000)
         self.assert_rcode(hushd.query("absent.test", "A"), "NXDOMAIN")
         self.assert_rcode(hushd.query("absent.test", "A"), "NXDOMAIN")
-        self.assertEqual(self.unbound.count("absent.test"), 1)
+        self.assertEqual(self.forwarded("absent.test"), 1)
 
     def test_cache_size_zero_forwards_every_query(self):
         hushd = self.start_hushd(cache_size=0)
         for _ in range(3):
             self.assert_answer(hushd.query("nocache.test", "A"), "A",
                                [ZONE_A["nocache.test"]])
-        self.assertEqual(self.unbound.count("nocache.test"), 3)
+        self.assertEqual(self.forwarded("nocache.test"), 3)
 
 
 if __name__ == "__main__":
