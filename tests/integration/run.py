@@ -92,6 +92,8 @@ def main():
 
     os.environ["HUSHD"] = os.path.abspath(args.hushd)
     sys.path.insert(0, HERE)
+    # No __pycache__ in the source tree: "make dist" ships this directory.
+    sys.dont_write_bytecode = True
     if importlib.util.find_spec("dns") is None:
         sys.stderr.write("run.py: dnspython is missing (Debian: "
                          "apt install python3-dnspython)\n")

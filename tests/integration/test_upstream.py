@@ -67,11 +67,17 @@ class Spoofing(HushdTestCase):
 
     needs_unbound = False
 
-    def start_with(self, respond):
+    def assert_real_reply_taken(self, respond):
+        """Each query gets FAKE_IP, the last thing respond sends."""
         fake = FakeUpstream(respond)
         self.addCleanup(fake.close)
         hushd = self.start_hushd(upstreams=[fake.address], cache_size=0)
-        return fake, hushd
+        asked = len(fake.queries)
+        for _ in range(3):
+            self.assert_answer(hushd.query("spoof.test", "A"), "A",
+                               [FAKE_IP])
+        self.assertEqual(len(fake.queries) - asked, 3)
+        self.assertEqual(fake.errors, [])
 
     def test_wrong_id_and_wrong_port_dropped(self):
         def respond(query):
@@ -83,13 +89,7 @@ class Spoofing(HushdTestCase):
                 ("main", not_a_reply),
                 ("main", answer_a(query, FAKE_IP)),
             ]
-        fake, hushd = self.start_with(respond)
-        asked = len(fake.queries)
-        for _ in range(3):
-            self.assert_answer(hushd.query("spoof.test", "A"), "A",
-                               [FAKE_IP])
-        self.assertEqual(len(fake.queries) - asked, 3)
-        self.assertEqual(fake.errors, [])
+        self.assert_real_reply_taken(respond)
 
     def test_different_question_dropped(self):
         def respond(query):
@@ -103,12 +103,7 @@ class Spoofing(HushdTestCase):
                 ("main", wrong_type),
                 ("main", answer_a(query, FAKE_IP)),
             ]
-        fake, hushd = self.start_with(respond)
-        asked = len(fake.queries)
-        for _ in range(3):
-            self.assert_answer(hushd.query("spoof.test", "A"), "A",
-                               [FAKE_IP])
-        self.assertEqual(len(fake.queries) - asked, 3)
+        self.assert_real_reply_taken(respond)
 
 
 class Cache(HushdTestCase):
