@@ -26,7 +26,7 @@
 #include "cache.h"
 #include "log.h"
 
-/* 2^20 buckets (8 MB of pointers) serve millions of entries with short chains. */
+/* 2^20 buckets (8 MB of pointers) keep chains short for millions of entries. */
 #define CACHE_MAX_BUCKETS	((size_t)1 << 20)
 /* The largest DNS message; ttl offsets are 16-bit for the same reason. */
 #define CACHE_MAX_WIRE		65535
