@@ -12,6 +12,10 @@
 
 #include "addr.h"
 
+/* The first 12 bytes of an IPv4-mapped IPv6 address (RFC 4291 §2.5.5.2). */
+static const uint8_t v4mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0xff, 0xff };
+
 static const char *
 parse_port(const char *text, uint16_t *port)
 {
@@ -113,6 +117,18 @@ cidr_parse(const char *text, struct cidr *out)
 	}
 	for (unsigned bit = out->prefix; bit < max; bit++)
 		out->bytes[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
+	/*
+	 * Clients in ::ffff:0:0/96 are matched as IPv4 (see addr_bytes), so a
+	 * prefix written in that form is kept as the IPv4 prefix it means;
+	 * left as IPv6 it could never match anyone.
+	 */
+	if (out->family == AF_INET6 && out->prefix >= 96 &&
+	    memcmp(out->bytes, v4mapped_prefix, sizeof(v4mapped_prefix)) == 0) {
+		memmove(out->bytes, out->bytes + 12, 4);
+		memset(out->bytes + 4, 0, 12);
+		out->family = AF_INET;
+		out->prefix -= 96;
+	}
 	return NULL;
 }
 
@@ -120,9 +136,6 @@ cidr_parse(const char *text, struct cidr *out)
 static const uint8_t *
 addr_bytes(const struct sockaddr *sa, int *family)
 {
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	    0xff, 0xff };
-
 	if (sa->sa_family == AF_INET) {
 		*family = AF_INET;
 		return (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
@@ -130,7 +143,7 @@ addr_bytes(const struct sockaddr *sa, int *family)
 	if (sa->sa_family == AF_INET6) {
 		const uint8_t *b = (const uint8_t *)
 		    &((const struct sockaddr_in6 *)sa)->sin6_addr;
-		if (memcmp(b, mapped, sizeof(mapped)) == 0) {
+		if (memcmp(b, v4mapped_prefix, sizeof(v4mapped_prefix)) == 0) {
 			*family = AF_INET;
 			return b + 12;
 		}

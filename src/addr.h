@@ -32,7 +32,10 @@ struct cidr {
 const char *addr_parse(const char *text, uint16_t default_port,
     struct addr *out);
 
-/* Parses "ADDR" or "ADDR/PREFIX". Host bits beyond the prefix are cleared. */
+/*
+ * Parses "ADDR" or "ADDR/PREFIX". Host bits beyond the prefix are cleared.
+ * An IPv4-mapped prefix (::ffff:a.b.c.d/N, N >= 96) becomes a.b.c.d/N-96.
+ */
 const char *cidr_parse(const char *text, struct cidr *out);
 
 /* IPv4-mapped IPv6 addresses match IPv4 prefixes. */
