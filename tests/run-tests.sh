@@ -33,7 +33,9 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 # ---------------------------------------------------------------- unit
 section "unit tests"
-make -j2 check >/dev/null 2>&1
+make -j2 check >build-check.log 2>&1
+check_status=$?
+counted=$failed
 for log in tests/unit/test_*.log; do
 	[ -f "$log" ] || continue
 	name=$(basename "$log" .log)
@@ -54,6 +56,10 @@ for log in tests/unit/test_*.log; do
 	fi
 	echo "$name: $ok passed, $bad failed"
 done
+if [ "$check_status" -ne 0 ] && [ "$failed" -eq "$counted" ]; then
+	note_fail "make check failed outside the test cases (see build-check.log)"
+	tail -n 20 build-check.log
+fi
 
 # ---------------------------------------------------------------- integration
 section "integration tests"
