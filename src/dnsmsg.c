@@ -1,12 +1,14 @@
 /*
- * dnsmsg.c: DNS messages on the wire, parsed and built with ldns.
+ * dnsmsg.c: DNS messages on the wire.
  *
- * ldns does the parsing (it bounds-checks names, compression and record
- * data). On top of it this file checks what hushd relies on: one question,
- * opcode QUERY, a reply's ID and question matching the query. The one
- * thing ldns cannot tell is where the TTL fields sit in the wire form, which
- * the cache needs to age replies without re-encoding them; walk_message()
- * finds them, and first checks the structure of every message, bounds-checked by subtraction.
+ * Every message is first walked by walk_message(), which checks its
+ * structure (names, pointers, record lengths, one OPT) with bounds checked
+ * by subtraction, and notes where things are: the end of the question, the
+ * OPT record, the TTL fields the cache ages. The per-query path (parsing a
+ * query or a reply, building a blocked answer) then reads the wire form
+ * directly and allocates nothing; the rare rewrites (error answers,
+ * stripping OPT, truncation) go through ldns, which is given only messages
+ * the walk accepted.
  *
  * Implements: RFC 1035 §4.1 (format), RFC 2308 §5 (negative caching TTL),
  * RFC 6891 §6.2 (EDNS OPT, payload size), RFC 1035 §4.2.1 / RFC 7766 (TC).
@@ -15,6 +17,7 @@
 
 #include <arpa/inet.h>
 #include <ldns/ldns.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -38,40 +41,10 @@ dnsmsg_set_id(uint8_t *buf, uint16_t id)
 	buf[1] = (uint8_t)id;
 }
 
-/* The text form of a name, lowercased, without the trailing dot. */
-static bool
-name_text(const ldns_rdf *name, char *out, size_t outlen, size_t *out_len)
-{
-	ldns_rdf *copy = ldns_rdf_clone(name);
-	char *text;
-	size_t len;
-
-	if (copy == NULL)
-		return false;
-	ldns_dname2canonical(copy);
-	text = ldns_rdf2str(copy);
-	ldns_rdf_deep_free(copy);
-	if (text == NULL)
-		return false;
-	len = strlen(text);
-	if (len > 0 && text[len - 1] == '.')
-		len--;
-	if (len >= outlen) {
-		LDNS_FREE(text);
-		return false;
-	}
-	memcpy(out, text, len);
-	out[len] = '\0';
-	LDNS_FREE(text);
-	if (out_len != NULL)
-		*out_len = len;
-	return true;
-}
-
 /*
  * Skips the name at *pos. A compression pointer must point before the
  * name it ends (RFC 1035 §4.1.4 only ever points back), which also rules
- * out loops; the target is not followed, ldns reads it later.
+ * out loops.
  */
 static bool
 skip_name(const uint8_t *buf, size_t len, size_t *pos)
@@ -104,32 +77,108 @@ skip_name(const uint8_t *buf, size_t len, size_t *pos)
 }
 
 /*
- * Walks every section of a message before ldns sees it, refusing what it
- * should never be given: records running past the end, pointers that do
- * not point back, more than one OPT (RFC 6891 §6.1.1). When ttls is not
- * NULL, records the offset of every TTL field but the OPT record's.
+ * The text form of the name at pos, as a zone file writes it: lowercase,
+ * no trailing dot ("" for the root), "\." and the like for special
+ * characters, "\DDD" for bytes outside printable ASCII. Pointers were
+ * checked by walk_message() to point back, so following them ends.
  */
 static bool
-walk_message(const uint8_t *buf, size_t len, struct dnsreply *ttls)
+name_text(const uint8_t *buf, size_t len, size_t pos, char *out,
+    size_t outlen, size_t *out_len)
+{
+	size_t n = 0, wire_len = 0;
+
+	for (;;) {
+		if (pos >= len)
+			return false;
+		uint8_t label = buf[pos];
+		if ((label & 0xc0) == 0xc0) {
+			if (len - pos < 2)
+				return false;
+			size_t target = (size_t)(label & 0x3f) << 8 | buf[pos + 1];
+			if (target >= pos)
+				return false;
+			pos = target;
+			continue;
+		}
+		if (label == 0)
+			break;
+		if ((label & 0xc0) != 0 || len - pos - 1 < label)
+			return false;
+		wire_len += 1 + (size_t)label;
+		if (wire_len > 254)
+			return false;	/* RFC 1035 §2.3.4: 255 with the root */
+		if (n > 0) {
+			if (outlen - n < 2)
+				return false;
+			out[n++] = '.';
+		}
+		for (size_t i = 1; i <= label; i++) {
+			uint8_t c = buf[pos + i];
+			if (outlen - n < 5)
+				return false;
+			if (c >= 'A' && c <= 'Z')
+				out[n++] = (char)(c - 'A' + 'a');
+			else if (c == '.' || c == ';' || c == '(' || c == ')' ||
+			    c == '\\' || c == '"' || c == '@' || c == '$') {
+				out[n++] = '\\';
+				out[n++] = (char)c;
+			} else if (c < 0x21 || c > 0x7e) {
+				snprintf(out + n, outlen - n, "\\%03u", c);
+				n += 4;
+			} else
+				out[n++] = (char)c;
+		}
+		pos += 1 + (size_t)label;
+	}
+	if (outlen - n < 1)
+		return false;
+	out[n] = '\0';
+	if (out_len != NULL)
+		*out_len = n;
+	return true;
+}
+
+/* Offsets found by walk_message(). */
+struct layout {
+	size_t	question_end;	/* first byte after the question */
+	size_t	answer_end;	/* first byte after the answer section */
+	size_t	opt;		/* the OPT record's TYPE field, or 0 */
+};
+
+/*
+ * Walks every section of a message before anything reads it, refusing
+ * what must never be parsed further: records running past the end,
+ * pointers that do not point back, more than one OPT (RFC 6891 §6.1.1).
+ * When ttls is not NULL, records the offset of every TTL field but the OPT
+ * record's.
+ */
+static bool
+walk_message(const uint8_t *buf, size_t len, struct layout *layout,
+    struct dnsreply *ttls)
 {
 	size_t pos = DNS_HEADER_LEN;
-	unsigned qd = read16(buf + 4), opts = 0;
-	unsigned rrs = (unsigned)read16(buf + 6) + read16(buf + 8) +
-	    read16(buf + 10);
+	unsigned qd = read16(buf + 4), an = read16(buf + 6);
+	unsigned rrs = an + read16(buf + 8) + read16(buf + 10);
 
+	memset(layout, 0, sizeof(*layout));
 	for (unsigned i = 0; i < qd; i++) {
 		if (!skip_name(buf, len, &pos) || len - pos < 4)
 			return false;
 		pos += 4;
 	}
+	layout->question_end = pos;
+	layout->answer_end = pos;
 	for (unsigned i = 0; i < rrs; i++) {
+		size_t owner = pos;
 		if (!skip_name(buf, len, &pos) || len - pos < 10)
 			return false;
 		uint16_t type = read16(buf + pos);
 		uint16_t rdlen = read16(buf + pos + 8);
 		if (type == LDNS_RR_TYPE_OPT) {
-			if (++opts > 1)
+			if (layout->opt != 0 || buf[owner] != 0)
 				return false;
+			layout->opt = pos;
 		} else if (ttls != NULL) {
 			if (ttls->n_ttl_offsets == DNSMSG_MAX_TTLS ||
 			    pos + 4 > UINT16_MAX) {
@@ -143,26 +192,35 @@ walk_message(const uint8_t *buf, size_t len, struct dnsreply *ttls)
 		if (len - pos < rdlen)
 			return false;
 		pos += rdlen;
+		if (i + 1 == an)
+			layout->answer_end = pos;
 	}
 	return true;
 }
 
 /* ldns_wire2pkt, for messages walk_message() accepts only. */
 static bool
-wire_to_pkt(const uint8_t *buf, size_t len, struct dnsreply *ttls,
-    ldns_pkt **pkt)
+wire_to_pkt(const uint8_t *buf, size_t len, ldns_pkt **pkt)
 {
+	struct layout layout;
+
 	*pkt = NULL;
-	if (len < DNS_HEADER_LEN || !walk_message(buf, len, ttls))
+	if (len < DNS_HEADER_LEN || !walk_message(buf, len, &layout, NULL))
 		return false;
 	return ldns_wire2pkt(pkt, buf, len) == LDNS_STATUS_OK;
+}
+
+static uint32_t
+read32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
 }
 
 enum dnsmsg_status
 dnsmsg_parse_query(const uint8_t *buf, size_t len, struct dnsq *q)
 {
-	ldns_pkt *pkt = NULL;
-	enum dnsmsg_status status = DNSMSG_FORMERR;
+	struct layout layout;
 
 	memset(q, 0, sizeof(*q));
 	if (len < DNS_HEADER_LEN || (buf[2] & DNS_FLAG_QR) != 0)
@@ -173,69 +231,77 @@ dnsmsg_parse_query(const uint8_t *buf, size_t len, struct dnsq *q)
 	if (read16(buf + 4) != 1 || read16(buf + 6) != 0 ||
 	    read16(buf + 8) != 0)
 		return DNSMSG_FORMERR;
-	if (!wire_to_pkt(buf, len, NULL, &pkt))
-		return DNSMSG_FORMERR;
-	ldns_rr *question = ldns_rr_list_rr(ldns_pkt_question(pkt), 0);
-	if (question == NULL)
-		goto done;
-	if (!name_text(ldns_rr_owner(question), q->qname, sizeof(q->qname),
+	if (!walk_message(buf, len, &layout, NULL) ||
+	    !name_text(buf, len, DNS_HEADER_LEN, q->qname, sizeof(q->qname),
 	    &q->qname_len))
-		goto done;
-	q->qtype = ldns_rr_get_type(question);
-	q->qclass = ldns_rr_get_class(question);
-	q->has_edns = ldns_pkt_edns(pkt);
-	q->do_bit = ldns_pkt_edns_do(pkt);
-	q->udp_size = q->has_edns ? ldns_pkt_edns_udp_size(pkt) : 512;
-	if (q->udp_size < 512)
-		q->udp_size = 512;
-	status = DNSMSG_OK;
-done:
-	ldns_pkt_free(pkt);
-	return status;
+		return DNSMSG_FORMERR;
+	q->qtype = read16(buf + layout.question_end - 4);
+	q->qclass = read16(buf + layout.question_end - 2);
+	q->question_end = layout.question_end;
+	q->udp_size = 512;
+	if (layout.opt != 0) {
+		uint16_t size = read16(buf + layout.opt + 2);
+		q->has_edns = true;
+		q->do_bit = (buf[layout.opt + 6] & 0x80) != 0;
+		q->udp_size = size < 512 ? 512 : size;
+	}
+	return DNSMSG_OK;
 }
 
-static bool
-same_question(const ldns_pkt *pkt, const struct dnsq *q)
+/* RFC 2308 §5: a negative answer lives min(SOA TTL, SOA MINIMUM). */
+static uint32_t
+negative_ttl(const uint8_t *buf, size_t len, size_t pos, unsigned count)
 {
-	char name[DNSMSG_NAME_MAX];
-	ldns_rr *question;
-
-	if (ldns_pkt_qdcount(pkt) != 1)
-		return false;
-	question = ldns_rr_list_rr(ldns_pkt_question(pkt), 0);
-	if (question == NULL || ldns_rr_get_type(question) != q->qtype ||
-	    ldns_rr_get_class(question) != q->qclass)
-		return false;
-	if (!name_text(ldns_rr_owner(question), name, sizeof(name), NULL))
-		return false;
-	return strcmp(name, q->qname) == 0;
+	for (unsigned i = 0; i < count; i++) {
+		if (!skip_name(buf, len, &pos) || len - pos < 10)
+			return 0;
+		uint16_t type = read16(buf + pos);
+		uint32_t ttl = read32(buf + pos + 4);
+		size_t rdata = pos + 10, end = rdata + read16(buf + pos + 8);
+		pos = end;
+		if (type != LDNS_RR_TYPE_SOA)
+			continue;
+		/* MNAME, RNAME, then five 32-bit fields; MINIMUM is last. */
+		if (!skip_name(buf, end, &rdata) ||
+		    !skip_name(buf, end, &rdata) || end - rdata != 20)
+			return 0;
+		uint32_t minimum = read32(buf + rdata + 16);
+		ttl = ttl < minimum ? ttl : minimum;
+		return ttl < DNSMSG_MAX_CACHE_TTL ? ttl : DNSMSG_MAX_CACHE_TTL;
+	}
+	return 0;	/* no SOA: not cached (RFC 2308 §5) */
 }
 
+/* Addresses, CNAME targets and the smallest TTL of the answer section. */
 static void
-collect_answers(const ldns_pkt *pkt, struct dnsreply *out)
+collect_answers(const uint8_t *buf, size_t len, const struct layout *layout,
+    struct dnsreply *out)
 {
-	ldns_rr_list *answer = ldns_pkt_answer(pkt);
+	size_t pos = layout->question_end;
 	uint32_t min_ttl = DNSMSG_MAX_CACHE_TTL;
 
-	for (size_t i = 0; i < ldns_rr_list_rr_count(answer); i++) {
-		ldns_rr *rr = ldns_rr_list_rr(answer, i);
-		ldns_rdf *rdf = ldns_rr_rdf(rr, 0);
-		ldns_rr_type type = ldns_rr_get_type(rr);
+	while (pos < layout->answer_end) {
+		skip_name(buf, len, &pos);	/* checked by walk_message() */
+		uint16_t type = read16(buf + pos);
+		uint32_t ttl = read32(buf + pos + 4);
+		uint16_t rdlen = read16(buf + pos + 8);
+		size_t rdata = pos + 10;
 
-		if (ldns_rr_ttl(rr) < min_ttl)
-			min_ttl = ldns_rr_ttl(rr);
-		if (rdf == NULL)
-			continue;
-		if ((type == LDNS_RR_TYPE_A && ldns_rdf_size(rdf) == 4) ||
-		    (type == LDNS_RR_TYPE_AAAA && ldns_rdf_size(rdf) == 16)) {
+		pos = rdata + rdlen;
+		if (ttl < min_ttl)
+			min_ttl = ttl;
+		if ((type == LDNS_RR_TYPE_A && rdlen == 4) ||
+		    (type == LDNS_RR_TYPE_AAAA && rdlen == 16)) {
 			if (out->n_addrs == DNSMSG_MAX_ADDRS)
 				continue;
 			struct dnsaddr *a = &out->addrs[out->n_addrs++];
 			a->family = type == LDNS_RR_TYPE_A ? AF_INET : AF_INET6;
-			memcpy(a->bytes, ldns_rdf_data(rdf), ldns_rdf_size(rdf));
+			memcpy(a->bytes, buf + rdata, rdlen);
 		} else if (type == LDNS_RR_TYPE_CNAME &&
 		    out->n_cnames < DNSMSG_MAX_CNAMES) {
-			if (name_text(rdf, out->cnames[out->n_cnames],
+			size_t end = rdata;
+			if (skip_name(buf, pos, &end) && end == pos &&
+			    name_text(buf, pos, rdata, out->cnames[out->n_cnames],
 			    sizeof(out->cnames[0]), NULL))
 				out->n_cnames++;
 		}
@@ -243,57 +309,40 @@ collect_answers(const ldns_pkt *pkt, struct dnsreply *out)
 	out->cache_ttl = min_ttl;
 }
 
-/* RFC 2308 §5: a negative answer lives min(SOA TTL, SOA MINIMUM). */
-static uint32_t
-negative_ttl(const ldns_pkt *pkt)
-{
-	ldns_rr_list *authority = ldns_pkt_authority(pkt);
-
-	for (size_t i = 0; i < ldns_rr_list_rr_count(authority); i++) {
-		ldns_rr *rr = ldns_rr_list_rr(authority, i);
-		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA ||
-		    ldns_rr_rd_count(rr) < 7)
-			continue;
-		uint32_t minimum = ldns_rdf2native_int32(ldns_rr_rdf(rr, 6));
-		uint32_t ttl = ldns_rr_ttl(rr);
-		ttl = ttl < minimum ? ttl : minimum;
-		return ttl < DNSMSG_MAX_CACHE_TTL ? ttl : DNSMSG_MAX_CACHE_TTL;
-	}
-	return 0;	/* no SOA: not cached (RFC 2308 §5) */
-}
-
 enum dnsmsg_status
 dnsmsg_parse_reply(const uint8_t *buf, size_t len, const struct dnsq *q,
     uint16_t id, struct dnsreply *out)
 {
-	ldns_pkt *pkt = NULL;
-	enum dnsmsg_status status = DNSMSG_MISMATCH;
+	struct layout layout;
+	char name[DNSMSG_NAME_MAX];
 
-	memset(out, 0, sizeof(*out));
+	memset(out, 0, offsetof(struct dnsreply, addrs));
+	out->n_addrs = out->n_cnames = out->n_ttl_offsets = 0;
 	if (len < DNS_HEADER_LEN)
 		return DNSMSG_FORMERR;
 	if (read16(buf) != id || (buf[2] & DNS_FLAG_QR) == 0)
 		return DNSMSG_MISMATCH;
-	if (!wire_to_pkt(buf, len, out, &pkt))
+	if (!walk_message(buf, len, &layout, out))
 		return DNSMSG_FORMERR;
-	if (!same_question(pkt, q))
-		goto done;
-	out->rcode = ldns_pkt_get_rcode(pkt);
-	out->tc = ldns_pkt_tc(pkt);
-	out->has_opt = ldns_pkt_edns(pkt);
-	collect_answers(pkt, out);
+	if (read16(buf + 4) != 1 ||
+	    !name_text(buf, len, DNS_HEADER_LEN, name, sizeof(name), NULL) ||
+	    strcmp(name, q->qname) != 0 ||
+	    read16(buf + layout.question_end - 4) != q->qtype ||
+	    read16(buf + layout.question_end - 2) != q->qclass)
+		return DNSMSG_MISMATCH;
+	out->rcode = buf[3] & 0x0f;
+	out->tc = (buf[2] & DNS_FLAG_TC) != 0;
+	out->has_opt = layout.opt != 0;
+	collect_answers(buf, len, &layout, out);
 	if (out->rcode == LDNS_RCODE_NXDOMAIN ||
-	    (out->rcode == LDNS_RCODE_NOERROR &&
-	    ldns_pkt_ancount(pkt) == 0))
-		out->cache_ttl = negative_ttl(pkt);
+	    (out->rcode == LDNS_RCODE_NOERROR && read16(buf + 6) == 0))
+		out->cache_ttl = negative_ttl(buf, len, layout.answer_end,
+		    read16(buf + 8));
 	else if (out->rcode != LDNS_RCODE_NOERROR)
 		out->cache_ttl = 0;
 	if (out->tc || out->uncacheable)
 		out->cache_ttl = 0;
-	status = DNSMSG_OK;
-done:
-	ldns_pkt_free(pkt);
-	return status;
+	return DNSMSG_OK;
 }
 
 /* Serialises pkt into out. Returns the length, 0 if it does not fit. */
@@ -339,40 +388,68 @@ answer_for(const ldns_pkt *query, uint8_t rcode)
 	return pkt;
 }
 
+static uint8_t *
+put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+	return p + 2;
+}
+
+static uint8_t *
+put32(uint8_t *p, uint32_t v)
+{
+	p = put16(p, (uint16_t)(v >> 16));
+	return put16(p, (uint16_t)v);
+}
+
+/*
+ * Written directly rather than through ldns: this is the hot path of a
+ * filter, and the answer is the query's header and question plus at most
+ * two fixed records.
+ */
 size_t
 dnsmsg_blocked(const uint8_t *query, size_t query_len, const struct dnsq *q,
     enum block_mode mode, uint32_t ttl, uint8_t *out, size_t outlen)
 {
 	static const uint8_t zero[16];
-	ldns_pkt *qpkt = NULL, *pkt;
-	size_t size = 0;
 	uint8_t rcode = mode == BLOCK_MODE_NXDOMAIN ? LDNS_RCODE_NXDOMAIN :
 	    mode == BLOCK_MODE_REFUSED ? LDNS_RCODE_REFUSED :
 	    LDNS_RCODE_NOERROR;
+	bool address = mode == BLOCK_MODE_NULL &&
+	    q->qclass == LDNS_RR_CLASS_IN &&
+	    (q->qtype == LDNS_RR_TYPE_A || q->qtype == LDNS_RR_TYPE_AAAA);
+	size_t rdlen = q->qtype == LDNS_RR_TYPE_A ? 4 : 16;
+	size_t need = q->question_end + (address ? 12 + rdlen : 0) +
+	    (q->has_edns ? 11 : 0);
+	uint8_t *p;
 
-	if (!wire_to_pkt(query, query_len, NULL, &qpkt))
+	if (q->question_end > query_len || need > outlen)
 		return 0;
-	if ((pkt = answer_for(qpkt, rcode)) == NULL)
-		goto done;
-	if (mode == BLOCK_MODE_NULL && q->qclass == LDNS_RR_CLASS_IN &&
-	    (q->qtype == LDNS_RR_TYPE_A || q->qtype == LDNS_RR_TYPE_AAAA)) {
-		ldns_rr *question = ldns_rr_list_rr(ldns_pkt_question(qpkt), 0);
-		ldns_rr *rr = ldns_rr_new();
-		size_t rdlen = q->qtype == LDNS_RR_TYPE_A ? 4 : 16;
-		ldns_rr_set_owner(rr, ldns_rdf_clone(ldns_rr_owner(question)));
-		ldns_rr_set_type(rr, q->qtype);
-		ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
-		ldns_rr_set_ttl(rr, ttl);
-		ldns_rr_push_rdf(rr, ldns_rdf_new_frm_data(
-		    rdlen == 4 ? LDNS_RDF_TYPE_A : LDNS_RDF_TYPE_AAAA, rdlen,
-		    zero));
-		ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER, rr);
+	memcpy(out, query, q->question_end);
+	out[2] = (uint8_t)(DNS_FLAG_QR | (query[2] & 0x79));	/* opcode, RD */
+	out[3] = (uint8_t)(0x80 | (query[3] & 0x10) | rcode);	/* RA, CD */
+	p = put16(out + 6, address ? 1 : 0);
+	p = put16(p, 0);
+	put16(p, q->has_edns ? 1 : 0);
+	p = out + q->question_end;
+	if (address) {
+		p = put16(p, 0xc000 | DNS_HEADER_LEN);	/* the question's name */
+		p = put16(p, q->qtype);
+		p = put16(p, LDNS_RR_CLASS_IN);
+		p = put32(p, ttl);
+		p = put16(p, (uint16_t)rdlen);
+		memcpy(p, zero, rdlen);
+		p += rdlen;
 	}
-	size = pkt_to_wire(pkt, out, outlen);
-	ldns_pkt_free(pkt);
-done:
-	ldns_pkt_free(qpkt);
-	return size;
+	if (q->has_edns) {
+		*p++ = 0;				/* root */
+		p = put16(p, LDNS_RR_TYPE_OPT);
+		p = put16(p, DNSMSG_UDP_MAX);
+		p = put32(p, q->do_bit ? 0x8000 : 0);	/* version 0, DO */
+		p = put16(p, 0);
+	}
+	return (size_t)(p - out);
 }
 
 size_t
@@ -384,7 +461,7 @@ dnsmsg_error(const uint8_t *buf, size_t len, uint8_t rcode, uint8_t *out,
 
 	if (len < DNS_HEADER_LEN || outlen < DNS_HEADER_LEN)
 		return 0;
-	if (wire_to_pkt(buf, len, NULL, &qpkt) &&
+	if (wire_to_pkt(buf, len, &qpkt) &&
 	    (pkt = answer_for(qpkt, rcode)) != NULL) {
 		size = pkt_to_wire(pkt, out, outlen);
 		ldns_pkt_free(pkt);
@@ -468,7 +545,7 @@ dnsmsg_fit(uint8_t *reply, size_t len, size_t cap, const struct dnsq *q,
 	strip_opt = !q->has_edns && read16(reply + 10) != 0;
 	if (!strip_opt && !(udp && len > limit))
 		return len;
-	if (!wire_to_pkt(reply, len, NULL, &pkt))
+	if (!wire_to_pkt(reply, len, &pkt))
 		return 0;
 	if (strip_opt && ldns_pkt_edns(pkt)) {
 		if ((copy = pkt_rebuild(pkt, true, false)) == NULL)

@@ -38,6 +38,7 @@ struct dnsq {
 	bool		has_edns;
 	bool		do_bit;
 	uint16_t	udp_size;	/* client's, or 512 without EDNS */
+	size_t		question_end;	/* offset of the first byte after the question */
 	size_t		qname_len;
 	/* lowercase, no trailing dot ("" for the root), \DDD escapes */
 	char		qname[DNSMSG_NAME_MAX];

@@ -2,10 +2,14 @@
  * fuzz_dnsmsg.c: libFuzzer target for the DNS wire helpers. The input is
  * used as a client query (parse, then the blocked and error answers, then
  * fitting an answer to the client) and as an upstream reply to the query
- * it parsed to, so both directions of hostile input are covered.
+ * it parsed to, so both directions of hostile input are covered. Where
+ * ldns also accepts a query hushd's own parser took, both must read the
+ * same question (ldns is stricter about the data of records hushd does not
+ * look at, such as those of the additional section).
  */
 #include "config.h"
 
+#include <ldns/ldns.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +38,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		q.qclass = 1;
 		q.udp_size = 512;
 	} else {
+		ldns_pkt *pkt = NULL;
+		if (ldns_wire2pkt(&pkt, data, size) == LDNS_STATUS_OK) {
+			ldns_rr *question =
+			    ldns_rr_list_rr(ldns_pkt_question(pkt), 0);
+			if (question == NULL ||
+			    ldns_rr_get_type(question) != q.qtype ||
+			    ldns_rr_get_class(question) != q.qclass ||
+			    ldns_pkt_edns_do(pkt) != q.do_bit)
+				abort();
+		}
+		ldns_pkt_free(pkt);
 		for (int mode = BLOCK_MODE_NULL; mode <= BLOCK_MODE_REFUSED;
 		    mode++)
 			dnsmsg_blocked(data, size, &q, (enum block_mode)mode, 60,
