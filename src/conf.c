@@ -636,6 +636,7 @@ static const struct key keys[] = {
 	{ "tcp-idle-timeout",	key_simple },
 	{ "tcp-max-connections", key_simple },
 	{ "allowlist",		key_simple },
+	{ "workers",		key_simple },
 };
 
 /* Keys that take exactly one value. */
@@ -679,6 +680,17 @@ key_simple(struct parser *p)
 			return parse_error(p, p->stmt_line,
 			    "'%s' must be at least 1", key);
 		c->tcp_max_connections = (unsigned)n;
+	} else if (strcmp(key, "workers") == 0) {
+		if (strcmp(value, "auto") == 0)
+			c->workers = 0;
+		else {
+			if (!parse_uint(p, value, 64, &n))
+				return false;
+			if (n == 0)
+				return parse_error(p, p->stmt_line,
+				    "'workers' must be auto or 1 to 64");
+			c->workers = (unsigned)n;
+		}
 	} else if (strcmp(key, "block-mode") == 0) {
 		if (strcmp(value, "null") == 0)
 			c->block_mode = BLOCK_MODE_NULL;

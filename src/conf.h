@@ -57,6 +57,7 @@ struct conf_group {
 
 struct conf {
 	char			*path;
+	unsigned		 workers;	/* 0: one per CPU */
 	struct addr		*listen;
 	size_t			 n_listen;
 	struct conf_upstream	*upstreams;

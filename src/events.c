@@ -5,13 +5,16 @@
  * fwrite + fflush, so readers never see half a line. Strings are escaped
  * for JSON; bytes outside ASCII (which DNS names in their text form never
  * hold, but device names might) are written as \u00XX so that every line is
- * valid JSON whatever the input.
+ * valid JSON whatever the input. Worker threads share the file: one mutex
+ * covers the write and the reopen; formatting happens outside it.
  */
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +24,10 @@
 #include "events.h"
 #include "log.h"
 
+static pthread_mutex_t events_lock = PTHREAD_MUTEX_INITIALIZER;
 static FILE *events_file;
 static char *events_path;
+static _Atomic bool events_on;
 
 struct line {
 	char	*buf;
@@ -107,10 +112,23 @@ static void
 line_write(struct line *l)
 {
 	line_printf(l, "}\n");
-	if (fwrite(l->buf, 1, l->len, events_file) != l->len ||
-	    fflush(events_file) != 0)
+	pthread_mutex_lock(&events_lock);
+	if (events_file != NULL && (fwrite(l->buf, 1, l->len, events_file) !=
+	    l->len || fflush(events_file) != 0))
 		log_debug("event log write failed");
+	pthread_mutex_unlock(&events_lock);
 	free(l->buf);
+}
+
+static void
+close_locked(void)
+{
+	if (events_file != NULL && events_file != stdout)
+		fclose(events_file);
+	events_file = NULL;
+	free(events_path);
+	events_path = NULL;
+	atomic_store(&events_on, false);
 }
 
 bool
@@ -124,9 +142,12 @@ events_open(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return false;
 	}
-	events_close();
+	pthread_mutex_lock(&events_lock);
+	close_locked();
 	events_file = f;
 	events_path = path ? xstrdup(path) : NULL;
+	atomic_store(&events_on, f != NULL);
+	pthread_mutex_unlock(&events_lock);
 	return true;
 }
 
@@ -135,31 +156,31 @@ events_reopen(void)
 {
 	FILE *f;
 
-	if (events_file == NULL || events_file == stdout)
-		return;
-	if ((f = fopen(events_path, "a")) == NULL) {
-		log_warn("reopen %s; still writing to the old file",
-		    events_path);
-		return;
+	pthread_mutex_lock(&events_lock);
+	if (events_file != NULL && events_file != stdout) {
+		if ((f = fopen(events_path, "a")) == NULL)
+			log_warn("reopen %s; still writing to the old file",
+			    events_path);
+		else {
+			fclose(events_file);
+			events_file = f;
+		}
 	}
-	fclose(events_file);
-	events_file = f;
+	pthread_mutex_unlock(&events_lock);
 }
 
 void
 events_close(void)
 {
-	if (events_file != NULL && events_file != stdout)
-		fclose(events_file);
-	events_file = NULL;
-	free(events_path);
-	events_path = NULL;
+	pthread_mutex_lock(&events_lock);
+	close_locked();
+	pthread_mutex_unlock(&events_lock);
 }
 
 bool
 events_enabled(void)
 {
-	return events_file != NULL;
+	return atomic_load_explicit(&events_on, memory_order_relaxed);
 }
 
 static void
@@ -193,7 +214,7 @@ events_dns(const struct dns_event *ev)
 	struct line l = { 0 };
 	char client[ADDR_STRLEN], type[32], rcode[32];
 
-	if (events_file == NULL)
+	if (!events_enabled())
 		return;
 	line_timestamp(&l);
 	line_field(&l, "event", "dns");

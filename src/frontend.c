@@ -1,18 +1,24 @@
 /*
- * frontend.c: listeners and the path of a query.
+ * frontend.c: listeners and the path of a query, in one worker thread.
  *
  *   udp_readable / tcp_readable → handle_query → refuse (ACL), answer an
- *   error (malformed), answer blocked, answer from cache, or hand it to
- *   upstream.c → upstream_done → answer.
+ *   error (malformed), answer blocked, answer from the cache, or defer it
+ *   to upstream.c → upstream_done → answer.
  *
- * A struct query owns everything of one query; query_free() copes with any
- * stage. A TCP connection may carry many queries at once (RFC 7766 §6.2.1):
- * their answers go out as each completes, in any order. When the client
- * goes away first, its queries finish without a place to send the answer.
+ * The common cases (blocked, cached, refused) are answered on the spot
+ * from a struct query on the stack, into buffers the worker owns: nothing
+ * is allocated. UDP is read and answered in batches (recvmmsg/sendmmsg).
+ * Only a query that must wait for an upstream is copied to the heap, with
+ * a reference to its snapshot; query_free() copes with it at any stage.
+ *
+ * A TCP connection may carry many queries at once (RFC 7766 §6.2.1): the
+ * answers go out as each completes, in any order. When the client goes
+ * away first, its queries finish without a place to send the answer.
  *
  * Limits: a UDP listener on a wildcard address answers from the address
  * the kernel picks; listen on the LAN address itself (as the shipped
- * configuration does).
+ * configuration does). Refused clients are logged once a minute per
+ * address by each worker.
  */
 #include "config.h"
 
@@ -23,6 +29,9 @@
 #include <event2/listener.h>
 #include <ldns/ldns.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -31,45 +40,58 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "cache.h"
 #include "dnsmsg.h"
 #include "events.h"
 #include "frontend.h"
 #include "log.h"
 #include "upstream.h"
 
-#define UDP_BATCH		32	/* datagrams read per wakeup */
+#define UDP_BATCH		32	/* datagrams read per system call */
+#define UDP_QUERY_MAX		4096	/* larger UDP queries are truncated: FORMERR */
 #define TCP_MAX_INFLIGHT	64	/* queries in flight per connection */
 #define ACL_LOG_SLOTS		256
 #define ACL_LOG_INTERVAL	60	/* seconds between logs per address */
 
+struct tcp_conn;
+
 struct listener {
 	struct listener		*next;
-	struct server		*srv;
+	struct frontend		*fe;
 	int			 udp_fd;
 	struct event		*udp_ev;
 	struct evconnlistener	*tcp;
 };
 
-struct tcp_conn;
-
-struct query {
-	struct server		*srv;
-	struct policy		*policy;	/* snapshot it started with */
-	struct addr		 client;
-	int			 udp_fd;	/* -1 over TCP */
-	struct tcp_conn		*conn;		/* NULL over UDP or once gone */
-	TAILQ_ENTRY(query)	 conn_entry;
-	TAILQ_ENTRY(query)	 pending_entry;	/* while uq != NULL */
-	uint8_t			*wire;
-	size_t			 len;
-	struct dnsq		 q;
-	struct verdict		 verdict;
-	struct timespec		 start;
-	struct upstream_query	*uq;
+/* Where an answer on the spot to a UDP query goes: a slot of the batch. */
+struct udp_slot {
+	size_t			len;	/* 0: nothing to send */
+	uint8_t			buf[DNSMSG_UDP_MAX];
 };
 
+struct query {
+	struct frontend		*fe;
+	struct policy		*policy;	/* a reference once deferred */
+	struct addr		 client;
+	int			 udp_fd;	/* -1 over TCP */
+	struct udp_slot		*slot;		/* UDP, answered on the spot */
+	struct tcp_conn		*conn;		/* TCP, while the client is there */
+	TAILQ_ENTRY(query)	 conn_entry;
+	TAILQ_ENTRY(query)	 pending_entry;
+	const uint8_t		*wire;
+	size_t			 len;
+	struct timespec		 start;
+	struct upstream_query	*uq;
+	bool			 deferred;	/* on the heap, owns wire */
+	/* Filled by parsing and judging; not cleared beforehand. */
+	struct dnsq		 q;
+	struct verdict		 verdict;
+};
+
+TAILQ_HEAD(query_list, query);
+
 struct tcp_conn {
-	struct server		*srv;
+	struct frontend		*fe;
 	TAILQ_ENTRY(tcp_conn)	 entry;
 	struct bufferevent	*bev;
 	struct addr		 client;
@@ -78,12 +100,42 @@ struct tcp_conn {
 	bool			 eof;		/* client finished sending */
 };
 
+TAILQ_HEAD(tcp_conn_list, tcp_conn);
+
 struct acl_log_slot {
 	struct addr	addr;
 	time_t		last;
 };
 
-static struct acl_log_slot acl_log[ACL_LOG_SLOTS];
+struct udp_batch {
+	struct mmsghdr		rx[UDP_BATCH];
+	struct iovec		rx_iov[UDP_BATCH];
+	struct sockaddr_storage	rx_addr[UDP_BATCH];
+	uint8_t			rx_buf[UDP_BATCH][UDP_QUERY_MAX];
+	struct mmsghdr		tx[UDP_BATCH];
+	struct iovec		tx_iov[UDP_BATCH];
+	struct udp_slot		tx_slot[UDP_BATCH];
+};
+
+struct frontend {
+	unsigned		 index;
+	pthread_t		 thread;
+	struct event_base	*base;
+	struct policy		*policy;	/* the snapshot in use */
+	_Atomic(struct policy *) next_policy;	/* handed over, not yet taken */
+	struct event		*wake;
+	struct cache		*cache;
+	struct upstream_ctx	*upstream;
+	struct listener		*listeners;
+	unsigned		 tcp_connections;
+	struct query_list	 pending;	/* waiting for an upstream */
+	struct tcp_conn_list	 conns;
+	struct frontend_stats	 stats;
+	struct acl_log_slot	 acl_log[ACL_LOG_SLOTS];
+	uint8_t			 scratch[DNSMSG_MAX];	/* answers being built */
+	struct dnsreply		 reply;		/* a cached answer, for its event */
+	struct udp_batch	 batch;
+};
 
 static void tcp_conn_free(struct tcp_conn *conn);
 static void tcp_conn_maybe_close(struct tcp_conn *conn);
@@ -107,25 +159,26 @@ elapsed_ms(const struct timespec *start)
 	    (double)(now.tv_nsec - start->tv_nsec) / 1e6;
 }
 
+/* Frees a deferred query; a query on the stack needs nothing. */
 static void
 query_free(struct query *query)
 {
-	if (query == NULL)
+	if (query == NULL || !query->deferred)
 		return;
 	if (query->uq != NULL) {
 		upstream_cancel(query->uq);
-		TAILQ_REMOVE(&query->srv->pending, query, pending_entry);
+		TAILQ_REMOVE(&query->fe->pending, query, pending_entry);
 	}
 	if (query->conn != NULL) {
 		TAILQ_REMOVE(&query->conn->queries, query, conn_entry);
 		query->conn->inflight--;
 	}
 	policy_unref(query->policy);
-	free(query->wire);
+	free((uint8_t *)query->wire);
 	free(query);
 }
 
-/* Sends an answer to the query's client, over whatever it came by. */
+/* Sends an answer (msg, len; room for cap) to the query's client. */
 static void
 send_answer(struct query *query, uint8_t *msg, size_t len, size_t cap)
 {
@@ -134,31 +187,27 @@ send_answer(struct query *query, uint8_t *msg, size_t len, size_t cap)
 	len = dnsmsg_fit(msg, len, cap, &query->q, udp);
 	if (len == 0)
 		return;
-	if (udp) {
+	if (query->slot != NULL) {
+		memcpy(query->slot->buf, msg, len);	/* fit: len ≤ DNSMSG_UDP_MAX */
+		query->slot->len = len;
+	} else if (udp) {
 		if (sendto(query->udp_fd, msg, len, 0,
 		    (struct sockaddr *)&query->client.ss,
 		    query->client.len) == -1)
 			log_debug("sendto: %s", strerror(errno));
-		return;
+	} else if (query->conn != NULL) {
+		uint8_t prefix[2] = { (uint8_t)(len >> 8), (uint8_t)len };
+		bufferevent_write(query->conn->bev, prefix, sizeof(prefix));
+		bufferevent_write(query->conn->bev, msg, len);
 	}
-	if (query->conn == NULL)
-		return;		/* the client has gone */
-	uint8_t prefix[2] = { (uint8_t)(len >> 8), (uint8_t)len };
-	struct bufferevent *bev = query->conn->bev;
-	bufferevent_write(bev, prefix, sizeof(prefix));
-	bufferevent_write(bev, msg, len);
 }
 
 static void
 log_event(struct query *query, uint8_t rcode, const struct dnsreply *reply,
     const struct conf_upstream *from, bool cached)
 {
-	const struct conf *conf = query->policy->conf;
 	char upstream[ADDR_STRLEN];
 
-	if (!events_enabled() ||
-	    (query->verdict.action == POLICY_PASS && !conf->log_allowed))
-		return;
 	struct dns_event ev = {
 		.client = (struct sockaddr *)&query->client.ss,
 		.q = &query->q,
@@ -174,15 +223,23 @@ log_event(struct query *query, uint8_t rcode, const struct dnsreply *reply,
 	events_dns(&ev);
 }
 
+/* Whether this query's decision goes to the event log. */
+static bool
+wants_event(const struct query *query)
+{
+	return events_enabled() && (query->verdict.action != POLICY_PASS ||
+	    query->policy->conf->log_allowed);
+}
+
 static void
 answer_error(struct query *query, uint8_t rcode)
 {
-	uint8_t out[512];
+	uint8_t *out = query->fe->scratch;
 	size_t len = dnsmsg_error(query->wire, query->len, rcode, out,
-	    sizeof(out));
+	    sizeof(query->fe->scratch));
 
 	if (len > 0)
-		send_answer(query, out, len, sizeof(out));
+		send_answer(query, out, len, sizeof(query->fe->scratch));
 }
 
 static struct cache_key
@@ -200,66 +257,56 @@ upstream_done(void *arg, const uint8_t *reply, size_t len,
     const struct dnsreply *parsed, const struct conf_upstream *from)
 {
 	struct query *query = arg;
-	struct server *srv = query->srv;
+	struct frontend *fe = query->fe;
+	struct tcp_conn *conn = query->conn;
 
 	query->uq = NULL;
-	TAILQ_REMOVE(&srv->pending, query, pending_entry);
+	TAILQ_REMOVE(&fe->pending, query, pending_entry);
 	if (reply == NULL) {
-		srv->stats.servfail++;
+		fe->stats.servfail++;
+		if (wants_event(query))
+			log_event(query, LDNS_RCODE_SERVFAIL, NULL, NULL, false);
 		answer_error(query, LDNS_RCODE_SERVFAIL);
-		log_event(query, LDNS_RCODE_SERVFAIL, NULL, NULL, false);
-		goto done;
+	} else {
+		if (fe->cache != NULL && parsed->cache_ttl > 0) {
+			struct cache_key key = cache_key_of(&query->q);
+			cache_put(fe->cache, &key, reply, len,
+			    parsed->cache_ttl, parsed->ttl_offsets,
+			    parsed->n_ttl_offsets, monotonic_seconds());
+		}
+		/* The event first: whoever has the answer finds it logged. */
+		if (wants_event(query))
+			log_event(query, parsed->rcode, parsed, from, false);
+		memcpy(fe->scratch, reply, len);
+		dnsmsg_set_id(fe->scratch, query->q.id);
+		send_answer(query, fe->scratch, len, sizeof(fe->scratch));
 	}
-	if (srv->cache != NULL && parsed->cache_ttl > 0) {
-		struct cache_key key = cache_key_of(&query->q);
-		cache_put(srv->cache, &key, reply, len, parsed->cache_ttl,
-		    parsed->ttl_offsets, parsed->n_ttl_offsets,
-		    monotonic_seconds());
-	}
-	uint8_t *out = xmalloc(DNSMSG_MAX);
-	memcpy(out, reply, len);
-	dnsmsg_set_id(out, query->q.id);
-	send_answer(query, out, len, DNSMSG_MAX);
-	free(out);
-	log_event(query, parsed->rcode, parsed, from, false);
-done:
-	if (query->conn != NULL) {
-		struct tcp_conn *conn = query->conn;
-		query_free(query);
+	query_free(query);
+	if (conn != NULL)
 		tcp_conn_maybe_close(conn);
-	} else
-		query_free(query);
 }
 
 static bool
 answer_from_cache(struct query *query)
 {
-	struct server *srv = query->srv;
+	struct frontend *fe = query->fe;
 	struct cache_key key = cache_key_of(&query->q);
-	struct dnsreply *parsed;
-	uint8_t *out;
 	size_t len;
 
-	if (srv->cache == NULL)
+	if (fe->cache == NULL)
 		return false;
-	out = xmalloc(DNSMSG_MAX);
-	len = cache_get(srv->cache, &key, query->q.id, out, DNSMSG_MAX,
-	    monotonic_seconds());
-	if (len == 0) {
-		free(out);
+	len = cache_get(fe->cache, &key, query->q.id, fe->scratch,
+	    sizeof(fe->scratch), monotonic_seconds());
+	if (len == 0)
 		return false;
+	fe->stats.cache_hits++;
+	if (wants_event(query)) {
+		if (dnsmsg_parse_reply(fe->scratch, len, &query->q,
+		    query->q.id, &fe->reply) != DNSMSG_OK)
+			return false;	/* cannot happen: it was parsed before */
+		log_event(query, fe->reply.rcode, &fe->reply, NULL, true);
 	}
-	parsed = xmalloc(sizeof(*parsed));
-	if (dnsmsg_parse_reply(out, len, &query->q, query->q.id, parsed) !=
-	    DNSMSG_OK) {
-		free(parsed);
-		free(out);
-		return false;
-	}
-	send_answer(query, out, len, DNSMSG_MAX);
-	log_event(query, parsed->rcode, parsed, NULL, true);
-	free(parsed);
-	free(out);
+	send_answer(query, fe->scratch, len, sizeof(fe->scratch));
 	return true;
 }
 
@@ -274,7 +321,7 @@ client_allowed(const struct conf *conf, const struct sockaddr *client)
 
 /* Logs a refused client at most once a minute per address. */
 static void
-log_refused(const struct addr *client)
+log_refused(struct frontend *fe, const struct addr *client)
 {
 	char text[ADDR_STRLEN];
 	uint32_t hash = 2166136261u;
@@ -283,7 +330,7 @@ log_refused(const struct addr *client)
 
 	for (socklen_t i = 0; i < client->len; i++)
 		hash = (hash ^ b[i]) * 16777619u;
-	struct acl_log_slot *slot = &acl_log[hash % ACL_LOG_SLOTS];
+	struct acl_log_slot *slot = &fe->acl_log[hash % ACL_LOG_SLOTS];
 	if (slot->addr.len == client->len &&
 	    memcmp(&slot->addr.ss, &client->ss, client->len) == 0 &&
 	    now - slot->last < ACL_LOG_INTERVAL)
@@ -295,116 +342,195 @@ log_refused(const struct addr *client)
 	    sizeof(text)));
 }
 
+/* Moves a query from the stack to the heap to wait for an upstream. */
+static void
+defer_to_upstream(struct query *stack)
+{
+	struct frontend *fe = stack->fe;
+	struct query *query = xmalloc(sizeof(*query));
+	uint8_t *wire = xmalloc(stack->len);
+
+	*query = *stack;
+	memcpy(wire, stack->wire, stack->len);
+	query->wire = wire;
+	query->deferred = true;
+	query->slot = NULL;
+	policy_ref(query->policy);
+	if (query->conn != NULL) {
+		TAILQ_INSERT_TAIL(&query->conn->queries, query, conn_entry);
+		query->conn->inflight++;
+	}
+	TAILQ_INSERT_TAIL(&fe->pending, query, pending_entry);
+	query->uq = upstream_resolve(fe->upstream, query->policy->conf,
+	    query->wire, query->len, &query->q, upstream_done, query);
+}
+
 /*
- * Takes a query from a client. The query owns the copy of buf; over TCP it
- * is linked to conn until it completes.
+ * Takes a query from a client: over UDP with slot set (the answer goes
+ * into the batch), over TCP with conn set.
  */
 static void
-handle_query(struct server *srv, const struct addr *client, int udp_fd,
-    struct tcp_conn *conn, const uint8_t *buf, size_t len)
+handle_query(struct frontend *fe, const struct addr *client, int udp_fd,
+    struct udp_slot *slot, struct tcp_conn *conn, const uint8_t *buf,
+    size_t len)
 {
-	struct query *query = xcalloc(1, sizeof(*query));
+	struct query query;
 	const struct sockaddr *sa = (const struct sockaddr *)&client->ss;
+	const struct conf *conf = fe->policy->conf;
 	enum dnsmsg_status status;
 
-	clock_gettime(CLOCK_MONOTONIC, &query->start);
-	query->srv = srv;
-	query->policy = policy_ref(srv->policy);
-	query->client = *client;
-	query->udp_fd = udp_fd;
-	query->wire = xmalloc(len ? len : 1);
-	memcpy(query->wire, buf, len);
-	query->len = len;
-	if (conn != NULL) {
-		query->conn = conn;
-		TAILQ_INSERT_TAIL(&conn->queries, query, conn_entry);
-		conn->inflight++;
-	}
-	srv->stats.queries++;
+	memset(&query, 0, offsetof(struct query, q));
+	clock_gettime(CLOCK_MONOTONIC, &query.start);
+	query.fe = fe;
+	query.policy = fe->policy;
+	query.client = *client;
+	query.udp_fd = udp_fd;
+	query.slot = slot;
+	query.conn = conn;
+	query.wire = buf;
+	query.len = len;
+	fe->stats.queries++;
 
-	if (!client_allowed(query->policy->conf, sa)) {
-		srv->stats.refused_acl++;
-		log_refused(client);
-		answer_error(query, LDNS_RCODE_REFUSED);
-		goto done;
+	if (!client_allowed(conf, sa)) {
+		fe->stats.refused_acl++;
+		log_refused(fe, client);
+		memset(&query.q, 0, sizeof(query.q));
+		answer_error(&query, LDNS_RCODE_REFUSED);
+		return;
 	}
-	status = dnsmsg_parse_query(buf, len, &query->q);
+	status = dnsmsg_parse_query(buf, len, &query.q);
 	if (status != DNSMSG_OK) {
-		srv->stats.malformed++;
+		fe->stats.malformed++;
 		if (status == DNSMSG_FORMERR)
-			answer_error(query, LDNS_RCODE_FORMERR);
+			answer_error(&query, LDNS_RCODE_FORMERR);
 		else if (status == DNSMSG_NOTIMP)
-			answer_error(query, LDNS_RCODE_NOTIMPL);
-		goto done;
+			answer_error(&query, LDNS_RCODE_NOTIMPL);
+		return;
 	}
-	policy_query(query->policy, sa, query->q.qname, query->q.qname_len,
-	    &query->verdict);
-	if (query->verdict.action == POLICY_BLOCK) {
-		const struct conf *conf = query->policy->conf;
-		uint8_t out[1024];
-		srv->stats.blocked++;
-		len = dnsmsg_blocked(buf, len, &query->q, conf->block_mode,
-		    conf->block_ttl, out, sizeof(out));
-		if (len > 0) {
-			send_answer(query, out, len, sizeof(out));
-			log_event(query, out[3] & 0x0f, NULL, NULL, false);
-		}
-		goto done;
+	policy_query(query.policy, sa, query.q.qname, query.q.qname_len,
+	    &query.verdict);
+	if (query.verdict.action == POLICY_BLOCK) {
+		fe->stats.blocked++;
+		len = dnsmsg_blocked(buf, len, &query.q, conf->block_mode,
+		    conf->block_ttl, fe->scratch, sizeof(fe->scratch));
+		if (len == 0)
+			return;
+		if (wants_event(&query))
+			log_event(&query, fe->scratch[3] & 0x0f, NULL, NULL,
+			    false);
+		send_answer(&query, fe->scratch, len, sizeof(fe->scratch));
+		return;
 	}
-	if (query->verdict.action == POLICY_LOG)
-		srv->stats.logged++;
-	if (answer_from_cache(query))
-		goto done;
-	query->uq = upstream_resolve(srv->base, query->policy->conf,
-	    query->wire, query->len, &query->q, upstream_done, query);
-	TAILQ_INSERT_TAIL(&srv->pending, query, pending_entry);
-	return;
-done:
-	query_free(query);
+	if (query.verdict.action == POLICY_LOG)
+		fe->stats.logged++;
+	if (!answer_from_cache(&query))
+		defer_to_upstream(&query);
 }
 
 /* ---------------------------------------------------------------- UDP */
 
+#ifdef HAVE_RECVMMSG
 static void
 udp_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct listener *l = arg;
-	uint8_t buf[DNSMSG_MAX];
+	struct frontend *fe = l->fe;
+	struct udp_batch *b = &fe->batch;
+	struct addr client;
+	int n, out = 0;
+
+	(void)what;
+	for (int i = 0; i < UDP_BATCH; i++) {
+		b->rx_iov[i].iov_base = b->rx_buf[i];
+		b->rx_iov[i].iov_len = sizeof(b->rx_buf[i]);
+		memset(&b->rx[i].msg_hdr, 0, sizeof(b->rx[i].msg_hdr));
+		b->rx[i].msg_hdr.msg_iov = &b->rx_iov[i];
+		b->rx[i].msg_hdr.msg_iovlen = 1;
+		b->rx[i].msg_hdr.msg_name = &b->rx_addr[i];
+		b->rx[i].msg_hdr.msg_namelen = sizeof(b->rx_addr[i]);
+	}
+	n = recvmmsg(fd, b->rx, UDP_BATCH, MSG_DONTWAIT, NULL);
+	if (n == -1) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			log_debug("recvmmsg: %s", strerror(errno));
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		struct udp_slot *slot = &b->tx_slot[out];
+		client.len = b->rx[i].msg_hdr.msg_namelen;
+		memcpy(&client.ss, &b->rx_addr[i], client.len);
+		slot->len = 0;
+		handle_query(fe, &client, fd, slot, NULL, b->rx_buf[i],
+		    b->rx[i].msg_len);
+		if (slot->len == 0)
+			continue;
+		b->tx_iov[out].iov_base = slot->buf;
+		b->tx_iov[out].iov_len = slot->len;
+		memset(&b->tx[out].msg_hdr, 0, sizeof(b->tx[out].msg_hdr));
+		b->tx[out].msg_hdr.msg_iov = &b->tx_iov[out];
+		b->tx[out].msg_hdr.msg_iovlen = 1;
+		/* The client's address stays in rx_addr[i] until we send. */
+		b->tx[out].msg_hdr.msg_name = &b->rx_addr[i];
+		b->tx[out].msg_hdr.msg_namelen = client.len;
+		out++;
+	}
+	for (int sent = 0; sent < out; ) {
+		int r = sendmmsg(fd, b->tx + sent, (unsigned)(out - sent), 0);
+		if (r <= 0) {
+			log_debug("sendmmsg: %s", strerror(errno));
+			sent++;		/* drop the one that failed, send the rest */
+			continue;
+		}
+		sent += r;
+	}
+}
+#else
+static void
+udp_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct listener *l = arg;
+	struct frontend *fe = l->fe;
+	struct udp_slot *slot = &fe->batch.tx_slot[0];
+	uint8_t *buf = fe->batch.rx_buf[0];
 	struct addr client;
 	ssize_t n;
 
 	(void)what;
 	for (int i = 0; i < UDP_BATCH; i++) {
 		client.len = sizeof(client.ss);
-		n = recvfrom(fd, buf, sizeof(buf), 0,
+		n = recvfrom(fd, buf, UDP_QUERY_MAX, MSG_DONTWAIT,
 		    (struct sockaddr *)&client.ss, &client.len);
-		if (n == -1) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR)
-				log_debug("recvfrom: %s", strerror(errno));
+		if (n == -1)
 			return;
-		}
-		handle_query(l->srv, &client, fd, NULL, buf, (size_t)n);
+		slot->len = 0;
+		handle_query(fe, &client, fd, slot, NULL, buf, (size_t)n);
+		if (slot->len > 0 && sendto(fd, slot->buf, slot->len, 0,
+		    (struct sockaddr *)&client.ss, client.len) == -1)
+			log_debug("sendto: %s", strerror(errno));
 	}
 }
+#endif
 
+/* A socket of its own for this worker on a shared address. */
 static int
-bind_udp(const struct addr *a)
+bind_socket(const struct addr *a, int type)
 {
 	int fd, on = 1;
 	char text[ADDR_STRLEN];
 
-	fd = socket(a->ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
+	fd = socket(a->ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		fatal("socket");
 	if (a->ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
 	    IPV6_V6ONLY, &on, sizeof(on)) == -1)
 		fatal("IPV6_V6ONLY");
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) == -1)
+		fatal("SO_REUSEPORT");
 	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) == -1)
-		fatal("bind udp %s", addr_ntop_port(
-		    (const struct sockaddr *)&a->ss, text, sizeof(text)));
+		fatal("bind %s %s", type == SOCK_DGRAM ? "udp" : "tcp",
+		    addr_ntop_port((const struct sockaddr *)&a->ss, text,
+		    sizeof(text)));
 	return fd;
 }
 
@@ -421,8 +547,8 @@ tcp_conn_free(struct tcp_conn *conn)
 		query->conn = NULL;
 	}
 	bufferevent_free(conn->bev);
-	TAILQ_REMOVE(&conn->srv->conns, conn, entry);
-	conn->srv->tcp_connections--;
+	TAILQ_REMOVE(&conn->fe->conns, conn, entry);
+	conn->fe->tcp_connections--;
 	free(conn);
 }
 
@@ -452,8 +578,8 @@ tcp_readable(struct bufferevent *bev, void *arg)
 			return;
 		evbuffer_drain(in, 2);
 		msg = evbuffer_pullup(in, (ev_ssize_t)len);
-		/* A zero-length message is garbage: handle_query answers nothing. */
-		handle_query(conn->srv, &conn->client, -1, conn,
+		/* A zero-length message is garbage: handle_query drops it. */
+		handle_query(conn->fe, &conn->client, -1, NULL, conn,
 		    msg ? msg : prefix, len);
 		evbuffer_drain(in, len);
 	}
@@ -473,7 +599,6 @@ tcp_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct tcp_conn *conn = arg;
 
-	(void)bev;
 	if (what & BEV_EVENT_EOF) {
 		conn->eof = true;
 		tcp_conn_maybe_close(conn);
@@ -492,30 +617,29 @@ tcp_accept(struct evconnlistener *evl, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
 	struct listener *l = arg;
-	struct server *srv = l->srv;
-	const struct conf *conf = srv->policy->conf;
+	struct frontend *fe = l->fe;
+	const struct conf *conf = fe->policy->conf;
 	struct tcp_conn *conn;
 
 	(void)evl;
-	if (srv->tcp_connections >= conf->tcp_max_connections) {
-		srv->stats.tcp_rejected++;
+	if (fe->tcp_connections >= conf->tcp_max_connections) {
+		fe->stats.tcp_rejected++;
 		close(fd);
 		return;
 	}
 	conn = xcalloc(1, sizeof(*conn));
-	conn->srv = srv;
+	conn->fe = fe;
 	memcpy(&conn->client.ss, sa, (size_t)salen);
 	conn->client.len = (socklen_t)salen;
 	TAILQ_INIT(&conn->queries);
-	conn->bev = bufferevent_socket_new(srv->base, fd,
-	    BEV_OPT_CLOSE_ON_FREE);
+	conn->bev = bufferevent_socket_new(fe->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (conn->bev == NULL) {
 		close(fd);
 		free(conn);
 		return;
 	}
-	srv->tcp_connections++;
-	TAILQ_INSERT_TAIL(&srv->conns, conn, entry);
+	fe->tcp_connections++;
+	TAILQ_INSERT_TAIL(&fe->conns, conn, entry);
 	struct timeval idle = {
 		.tv_sec = conf->tcp_idle_timeout_ms / 1000,
 		.tv_usec = (conf->tcp_idle_timeout_ms % 1000) * 1000,
@@ -526,69 +650,132 @@ tcp_accept(struct evconnlistener *evl, evutil_socket_t fd,
 	bufferevent_enable(conn->bev, EV_READ | EV_WRITE);
 }
 
-static struct evconnlistener *
-bind_tcp(struct listener *l, const struct addr *a)
-{
-	char text[ADDR_STRLEN];
-	int fd, on = 1;
-	struct evconnlistener *evl;
+/* ---------------------------------------------------------------- worker */
 
-	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
-	if (fd == -1)
-		fatal("socket");
-	if (a->ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
-	    IPV6_V6ONLY, &on, sizeof(on)) == -1)
-		fatal("IPV6_V6ONLY");
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) == -1)
-		fatal("bind tcp %s", addr_ntop_port(
-		    (const struct sockaddr *)&a->ss, text, sizeof(text)));
-	evl = evconnlistener_new(l->srv->base, tcp_accept, l,
-	    LEV_OPT_CLOSE_ON_FREE, 128, fd);
-	if (evl == NULL)
-		fatal("listen tcp %s", addr_ntop_port(
-		    (const struct sockaddr *)&a->ss, text, sizeof(text)));
-	return evl;
+/* Takes the snapshot the main thread handed over, if any. */
+static void
+take_policy(evutil_socket_t fd, short what, void *arg)
+{
+	struct frontend *fe = arg;
+	struct policy *next = atomic_exchange(&fe->next_policy, NULL);
+
+	(void)fd;
+	(void)what;
+	if (next == NULL)
+		return;
+	if (next->conf->cache_size != fe->policy->conf->cache_size) {
+		cache_free(fe->cache);
+		fe->cache = next->conf->cache_size ?
+		    cache_new(next->conf->cache_size) : NULL;
+	}
+	policy_unref(fe->policy);
+	fe->policy = next;
+}
+
+struct frontend *
+frontend_new(unsigned index, struct policy *policy)
+{
+	struct frontend *fe = xcalloc(1, sizeof(*fe));
+	const struct conf *conf = policy->conf;
+	char text[ADDR_STRLEN];
+
+	fe->index = index;
+	fe->policy = policy_ref(policy);
+	atomic_init(&fe->next_policy, NULL);
+	TAILQ_INIT(&fe->pending);
+	TAILQ_INIT(&fe->conns);
+	if ((fe->base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	fe->wake = event_new(fe->base, -1, 0, take_policy, fe);
+	fe->upstream = upstream_ctx_new(fe->base);
+	if (conf->cache_size > 0)
+		fe->cache = cache_new(conf->cache_size);
+	for (size_t i = 0; i < conf->n_listen; i++) {
+		struct listener *l = xcalloc(1, sizeof(*l));
+		const struct addr *a = &conf->listen[i];
+		l->fe = fe;
+		l->udp_fd = bind_socket(a, SOCK_DGRAM);
+		l->udp_ev = event_new(fe->base, l->udp_fd,
+		    EV_READ | EV_PERSIST, udp_readable, l);
+		event_add(l->udp_ev, NULL);
+		l->tcp = evconnlistener_new(fe->base, tcp_accept, l,
+		    LEV_OPT_CLOSE_ON_FREE, 128, bind_socket(a, SOCK_STREAM));
+		if (l->tcp == NULL)
+			fatal("listen tcp %s", addr_ntop_port(
+			    (const struct sockaddr *)&a->ss, text,
+			    sizeof(text)));
+		l->next = fe->listeners;
+		fe->listeners = l;
+	}
+	return fe;
+}
+
+static void *
+frontend_main(void *arg)
+{
+	struct frontend *fe = arg;
+
+	event_base_dispatch(fe->base);
+	return NULL;
 }
 
 void
-frontend_listen(struct server *srv)
+frontend_start(struct frontend *fe)
 {
-	const struct conf *conf = srv->policy->conf;
+	sigset_t all, old;
+	int error;
 
-	TAILQ_INIT(&srv->pending);
-	TAILQ_INIT(&srv->conns);
-	for (size_t i = 0; i < conf->n_listen; i++) {
-		struct listener *l = xcalloc(1, sizeof(*l));
-		l->srv = srv;
-		l->udp_fd = bind_udp(&conf->listen[i]);
-		l->udp_ev = event_new(srv->base, l->udp_fd,
-		    EV_READ | EV_PERSIST, udp_readable, l);
-		event_add(l->udp_ev, NULL);
-		l->tcp = bind_tcp(l, &conf->listen[i]);
-		l->next = srv->listeners;
-		srv->listeners = l;
+	/* Signals are the main thread's business. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	error = pthread_create(&fe->thread, NULL, frontend_main, fe);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (error != 0) {
+		errno = error;
+		fatal("pthread_create");
 	}
 }
 
 void
-frontend_close(struct server *srv)
+frontend_publish(struct frontend *fe, struct policy *policy)
+{
+	struct policy *stale;
+
+	stale = atomic_exchange(&fe->next_policy, policy_ref(policy));
+	policy_unref(stale);	/* handed over earlier, never taken */
+	event_active(fe->wake, EV_READ, 0);
+}
+
+void
+frontend_stop(struct frontend *fe)
+{
+	event_base_loopbreak(fe->base);
+	pthread_join(fe->thread, NULL);
+}
+
+void
+frontend_free(struct frontend *fe)
 {
 	struct listener *l;
 	struct tcp_conn *conn;
 	struct query *query;
 
-	while ((conn = TAILQ_FIRST(&srv->conns)) != NULL)
+	while ((conn = TAILQ_FIRST(&fe->conns)) != NULL)
 		tcp_conn_free(conn);
-	while ((query = TAILQ_FIRST(&srv->pending)) != NULL)
+	while ((query = TAILQ_FIRST(&fe->pending)) != NULL)
 		query_free(query);
-
-	while ((l = srv->listeners) != NULL) {
-		srv->listeners = l->next;
+	while ((l = fe->listeners) != NULL) {
+		fe->listeners = l->next;
 		event_free(l->udp_ev);
 		close(l->udp_fd);
 		evconnlistener_free(l->tcp);
 		free(l);
 	}
+	policy_unref(atomic_exchange(&fe->next_policy, NULL));
+	policy_unref(fe->policy);
+	event_free(fe->wake);
+	upstream_ctx_free(fe->upstream);
+	cache_free(fe->cache);
+	event_base_free(fe->base);
+	free(fe);
 }

@@ -1,52 +1,51 @@
 /*
- * frontend.h: the client-facing side: UDP and TCP listeners, the ACL, and
- * the life of one query from its arrival to its answer.
+ * frontend.h: the client-facing side of one worker thread: its UDP and TCP
+ * listeners (SO_REUSEPORT, so that every worker has its own sockets on the
+ * same addresses), its cache shard, its upstream sockets, and the life of
+ * each query from arrival to answer.
+ *
+ * A frontend runs its own event loop in its own thread. It reads policy
+ * from the snapshot it holds; the main thread hands it a new one with
+ * frontend_publish() and the frontend switches between two events, so no
+ * lock is taken on the query path.
  */
 #ifndef HUSHD_FRONTEND_H
 #define HUSHD_FRONTEND_H
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/queue.h>
 
-#include "cache.h"
 #include "policy.h"
 
-struct event_base;
-struct listener;
-struct query;
-struct tcp_conn;
-
-TAILQ_HEAD(query_list, query);
-TAILQ_HEAD(tcp_conn_list, tcp_conn);
+struct frontend;
 
 struct frontend_stats {
 	uint64_t	queries;
 	uint64_t	blocked;
 	uint64_t	logged;
+	uint64_t	cache_hits;
 	uint64_t	refused_acl;
 	uint64_t	malformed;	/* dropped or answered FORMERR/NOTIMP */
 	uint64_t	servfail;
 	uint64_t	tcp_rejected;	/* connections over tcp-max-connections */
 };
 
-struct server {
-	struct event_base	*base;
-	struct policy		*policy;	/* current snapshot */
-	struct cache		*cache;
-	struct listener		*listeners;
-	unsigned		 tcp_connections;
-	struct query_list	 pending;	/* waiting for an upstream */
-	struct tcp_conn_list	 conns;
-	struct frontend_stats	 stats;
-};
-
 /*
- * Binds UDP and TCP on every listen address of the policy's conf; fatal on
- * failure.
+ * Creates worker number index with a reference to policy, binding UDP and
+ * TCP on every listen address of its configuration; fatal on failure.
  */
-void frontend_listen(struct server *srv);
-/* Closes listeners and connections and drops queries still in flight. */
-void frontend_close(struct server *srv);
+struct frontend *frontend_new(unsigned index, struct policy *policy);
+
+/* Starts the worker's thread. */
+void frontend_start(struct frontend *fe);
+
+/* Hands the worker a new snapshot (it takes its own reference). */
+void frontend_publish(struct frontend *fe, struct policy *policy);
+
+/* Stops the worker's loop and waits for its thread. */
+void frontend_stop(struct frontend *fe);
+
+/* Closes sockets, drops queries still in flight and frees the worker. */
+void frontend_free(struct frontend *fe);
 
 #endif

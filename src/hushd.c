@@ -1,15 +1,20 @@
 /*
  * hushd.c: command line, configuration loading, signals and the main loop.
  *
+ * The main thread owns configuration and signals; queries are served by
+ * worker threads (frontend.c), each with its own event loop and sockets.
  * Reload (SIGHUP) builds a whole new policy snapshot, configuration and
- * lists, and swaps it in only when that succeeded; on any error the old
- * snapshot keeps serving and the error is logged as "file:line: message".
- * Queries in flight hold a reference to the snapshot they started with.
- * Listen addresses are bound once at start: changing them needs a restart.
+ * lists, in the main thread while the workers go on serving, and hands it
+ * to every worker only when that succeeded; on any error the old snapshot
+ * keeps serving and the error is logged as "file:line: message". Queries
+ * in flight hold a reference to the snapshot they started with. Listen
+ * addresses and the number of workers are fixed at start: changing them
+ * needs a restart.
  */
 #include "config.h"
 
 #include <event2/event.h>
+#include <event2/thread.h>
 #include <ldns/ldns.h>
 #include <maxminddb.h>
 #include <openssl/crypto.h>
@@ -27,6 +32,14 @@
 #include "policy.h"
 
 #define RESOLV_CONF	"/etc/resolv.conf"
+
+struct daemon_state {
+	struct event_base	 *base;
+	struct policy		 *policy;	/* the snapshot last published */
+	struct frontend		**workers;
+	unsigned		  n_workers;
+	const char		 *conf_path;
+};
 
 struct options {
 	const char	*conf_path;
@@ -93,18 +106,19 @@ describe(const struct policy *p)
 }
 
 static void
-reload(struct server *srv, const char *path)
+reload(struct daemon_state *st)
 {
 	char err[1024];
 	unsigned warnings = 0;
-	struct policy *next = load_policy(path, &warnings, err, sizeof(err));
+	struct policy *next = load_policy(st->conf_path, &warnings, err,
+	    sizeof(err));
 
 	if (next == NULL) {
 		log_warnx("reload failed, keeping the running configuration: %s",
 		    err);
 		return;
 	}
-	const struct conf *old = srv->policy->conf, *new = next->conf;
+	const struct conf *old = st->policy->conf, *new = next->conf;
 	if (old->events == NULL || new->events == NULL ||
 	    strcmp(old->events, new->events) != 0) {
 		if (!events_open(new->events, err, sizeof(err))) {
@@ -114,30 +128,23 @@ reload(struct server *srv, const char *path)
 			return;
 		}
 	}
-	if (old->cache_size != new->cache_size) {
-		cache_free(srv->cache);
-		srv->cache = new->cache_size ? cache_new(new->cache_size) : NULL;
-	}
-	policy_unref(srv->policy);
-	srv->policy = next;
+	for (unsigned i = 0; i < st->n_workers; i++)
+		frontend_publish(st->workers[i], next);
+	policy_unref(st->policy);
+	st->policy = next;
 	log_info("configuration reloaded");
 	describe(next);
 }
 
-struct signal_ctx {
-	struct server	*srv;
-	const char	*conf_path;
-};
-
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
-	struct signal_ctx *ctx = arg;
+	struct daemon_state *st = arg;
 
 	(void)what;
 	switch (sig) {
 	case SIGHUP:
-		reload(ctx->srv, ctx->conf_path);
+		reload(st);
 		break;
 	case SIGUSR1:
 		events_reopen();
@@ -145,9 +152,20 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	case SIGTERM:
 	case SIGINT:
 		log_info("shutting down");
-		event_base_loopbreak(ctx->srv->base);
+		event_base_loopbreak(st->base);
 		break;
 	}
+}
+
+static unsigned
+worker_count(const struct conf *conf)
+{
+	long cpus;
+
+	if (conf->workers > 0)
+		return conf->workers;
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	return cpus < 1 ? 1 : cpus > 64 ? 64 : (unsigned)cpus;
 }
 
 static void
@@ -184,8 +202,7 @@ int
 main(int argc, char **argv)
 {
 	struct options opt = { 0 };
-	struct server srv = { 0 };
-	struct signal_ctx ctx = { .srv = &srv };
+	struct daemon_state st = { 0 };
 	struct event *signals[4];
 	const int signos[4] = { SIGHUP, SIGUSR1, SIGTERM, SIGINT };
 	unsigned warnings = 0;
@@ -194,49 +211,59 @@ main(int argc, char **argv)
 	parse_options(argc, argv, &opt);
 	log_init(true, opt.debug);
 
-	srv.policy = load_policy(opt.conf_path, &warnings, err, sizeof(err));
+	st.conf_path = opt.conf_path;
+	st.policy = load_policy(opt.conf_path, &warnings, err, sizeof(err));
 	if (opt.check_only) {
-		if (srv.policy == NULL) {
+		if (st.policy == NULL) {
 			fprintf(stderr, "%s\n", err);
 			return 1;
 		}
 		printf("%s: configuration OK (%u list warning%s)\n",
 		    opt.conf_path, warnings, warnings == 1 ? "" : "s");
-		policy_unref(srv.policy);
+		policy_unref(st.policy);
 		return 0;
 	}
-	if (srv.policy == NULL)
+	if (st.policy == NULL)
 		fatalx("%s", err);
-	describe(srv.policy);
+	describe(st.policy);
 
 	signal(SIGPIPE, SIG_IGN);
-	if ((srv.base = event_base_new()) == NULL)
+	if (evthread_use_pthreads() == -1)
+		fatalx("libevent has no thread support");
+	if ((st.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
-	frontend_listen(&srv);
-	if (srv.policy->conf->cache_size > 0)
-		srv.cache = cache_new(srv.policy->conf->cache_size);
-	if (!events_open(srv.policy->conf->events, err, sizeof(err)))
+	if (!events_open(st.policy->conf->events, err, sizeof(err)))
 		fatalx("events %s", err);
+	st.n_workers = worker_count(st.policy->conf);
+	st.workers = xcalloc(st.n_workers, sizeof(*st.workers));
+	for (unsigned i = 0; i < st.n_workers; i++)
+		st.workers[i] = frontend_new(i, st.policy);
 
 	if (!opt.foreground) {
 		if (daemon(0, 0) == -1)
 			fatal("daemon");
 		log_init(false, opt.debug);
 	}
-	ctx.conf_path = opt.conf_path;
 	for (size_t i = 0; i < 4; i++) {
-		signals[i] = evsignal_new(srv.base, signos[i], on_signal, &ctx);
+		signals[i] = evsignal_new(st.base, signos[i], on_signal, &st);
 		evsignal_add(signals[i], NULL);
 	}
-	log_info("hushd %s ready", PACKAGE_VERSION);
-	event_base_dispatch(srv.base);
+	for (unsigned i = 0; i < st.n_workers; i++)
+		frontend_start(st.workers[i]);
+	log_info("hushd %s ready, %u worker%s", PACKAGE_VERSION, st.n_workers,
+	    st.n_workers == 1 ? "" : "s");
+	event_base_dispatch(st.base);
 
+	for (unsigned i = 0; i < st.n_workers; i++)
+		frontend_stop(st.workers[i]);
+	for (unsigned i = 0; i < st.n_workers; i++)
+		frontend_free(st.workers[i]);
+	free(st.workers);
 	for (size_t i = 0; i < 4; i++)
 		event_free(signals[i]);
-	frontend_close(&srv);
 	events_close();
-	cache_free(srv.cache);
-	policy_unref(srv.policy);
-	event_base_free(srv.base);
+	policy_unref(st.policy);
+	event_base_free(st.base);
+	libevent_global_shutdown();
 	return 0;
 }

@@ -38,7 +38,7 @@ policy_build(struct conf *conf, list_warn_fn warn, void *warn_arg, char *err,
 	char lerr[512];
 
 	p->conf = conf;
-	p->refs = 1;
+	atomic_init(&p->refs, 1);
 	p->lists = xcalloc(conf->n_lists, sizeof(*p->lists));
 	for (size_t i = 0; i < conf->n_lists; i++) {
 		const struct conf_list *cl = &conf->lists[i];
@@ -87,14 +87,15 @@ fail:
 struct policy *
 policy_ref(struct policy *p)
 {
-	p->refs++;
+	atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
 	return p;
 }
 
 void
 policy_unref(struct policy *p)
 {
-	if (p == NULL || --p->refs > 0)
+	if (p == NULL ||
+	    atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) > 1)
 		return;
 	for (size_t i = 0; i < p->n_groups; i++) {
 		free(p->groups[i].block);

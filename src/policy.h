@@ -5,11 +5,12 @@
  * built whole, off the hot path, and only then published (hushd.c swaps
  * the pointer); readers never lock. Queries in flight keep a reference to
  * the snapshot they started with, so a reload never pulls state from under
- * them.
+ * them. References are counted atomically: worker threads share snapshots.
  */
 #ifndef HUSHD_POLICY_H
 #define HUSHD_POLICY_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -51,7 +52,7 @@ struct policy {
 	struct policy_group	 *groups;	/* conf->groups, then default */
 	size_t			  n_groups;
 	struct policy_group	 *default_group;
-	unsigned		  refs;
+	atomic_uint		  refs;		/* workers and queries in flight */
 };
 
 struct verdict {

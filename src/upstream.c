@@ -34,7 +34,14 @@ enum upstream_try_state {
 	TRY_TCP,
 };
 
+struct upstream_ctx {
+	struct event_base		*base;
+	struct upstream_stats		 stats;
+	struct dnsreply			 reply;		/* scratch for the reply being judged */
+};
+
 struct upstream_query {
+	struct upstream_ctx		*ctx;
 	struct event_base		*base;
 	const struct conf		*conf;
 	uint8_t				*query;
@@ -55,14 +62,27 @@ struct upstream_query {
 	struct event			*deadline;
 };
 
-static struct upstream_stats stats;
-
 static void try_upstream(struct upstream_query *uq);
 
-const struct upstream_stats *
-upstream_get_stats(void)
+struct upstream_ctx *
+upstream_ctx_new(struct event_base *base)
 {
-	return &stats;
+	struct upstream_ctx *ctx = xcalloc(1, sizeof(*ctx));
+
+	ctx->base = base;
+	return ctx;
+}
+
+void
+upstream_ctx_free(struct upstream_ctx *ctx)
+{
+	free(ctx);
+}
+
+const struct upstream_stats *
+upstream_get_stats(const struct upstream_ctx *ctx)
+{
+	return &ctx->stats;
 }
 
 static uint16_t
@@ -125,7 +145,7 @@ finish(struct upstream_query *uq, const uint8_t *reply, size_t len,
 	    &uq->conf->upstreams[uq->current] : NULL;
 
 	if (reply == NULL)
-		stats.failed++;
+		uq->ctx->stats.failed++;
 	close_try(uq);
 	uq->done(uq->arg, reply, len, parsed, from);
 	upstream_query_free(uq);
@@ -163,13 +183,12 @@ static bool
 handle_reply(struct upstream_query *uq, const uint8_t *buf, size_t len,
     bool over_tcp)
 {
-	struct dnsreply *reply = xmalloc(sizeof(*reply));
+	struct dnsreply *reply = &uq->ctx->reply;
 	enum dnsmsg_status status;
 
 	status = dnsmsg_parse_reply(buf, len, &uq->q, uq->id, reply);
 	if (status != DNSMSG_OK) {
-		stats.mismatched++;
-		free(reply);
+		uq->ctx->stats.mismatched++;
 		if (!over_tcp)
 			return false;
 		/* A TCP stream cannot be spoofed: this one is broken. */
@@ -177,7 +196,6 @@ handle_reply(struct upstream_query *uq, const uint8_t *buf, size_t len,
 		return true;
 	}
 	if (reply->tc && !over_tcp) {
-		free(reply);
 		close_try(uq);
 		uq->state = TRY_TCP;
 		try_upstream(uq);
@@ -185,12 +203,10 @@ handle_reply(struct upstream_query *uq, const uint8_t *buf, size_t len,
 	}
 	if (reply->rcode == LDNS_RCODE_SERVFAIL ||
 	    reply->rcode == LDNS_RCODE_REFUSED) {
-		free(reply);
 		next_upstream(uq, true);
 		return true;
 	}
 	finish(uq, buf, len, reply);
-	free(reply);
 	return true;
 }
 
@@ -237,7 +253,7 @@ start_udp(struct upstream_query *uq, const struct addr *to)
 	uq->read_ev = event_new(uq->base, fd, EV_READ | EV_PERSIST,
 	    udp_readable, uq);
 	event_add(uq->read_ev, NULL);
-	stats.sent_udp++;
+	uq->ctx->stats.sent_udp++;
 	return true;
 }
 
@@ -289,7 +305,7 @@ start_tcp(struct upstream_query *uq, const struct addr *to)
 		uq->bev = NULL;
 		return false;
 	}
-	stats.sent_tcp++;
+	uq->ctx->stats.sent_tcp++;
 	return true;
 }
 
@@ -301,7 +317,7 @@ try_timeout(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (!uq->try_failed)
-		stats.timeouts++;
+		uq->ctx->stats.timeouts++;
 	next_upstream(uq, uq->try_failed);
 }
 
@@ -312,7 +328,7 @@ deadline_passed(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	stats.timeouts++;
+	uq->ctx->stats.timeouts++;
 	finish(uq, NULL, 0, NULL);
 }
 
@@ -343,7 +359,7 @@ try_upstream(struct upstream_query *uq)
 }
 
 struct upstream_query *
-upstream_resolve(struct event_base *base, const struct conf *conf,
+upstream_resolve(struct upstream_ctx *ctx, const struct conf *conf,
     const uint8_t *query, size_t len, const struct dnsq *q,
     upstream_done_fn done, void *arg)
 {
@@ -353,7 +369,8 @@ upstream_resolve(struct event_base *base, const struct conf *conf,
 		.tv_usec = (conf->query_timeout_ms % 1000) * 1000,
 	};
 
-	uq->base = base;
+	uq->ctx = ctx;
+	uq->base = ctx->base;
 	uq->conf = conf;
 	uq->query = xmalloc(len);
 	memcpy(uq->query, query, len);
@@ -363,8 +380,8 @@ upstream_resolve(struct event_base *base, const struct conf *conf,
 	uq->arg = arg;
 	uq->fd = -1;
 	uq->dead = xcalloc(conf->n_upstreams, sizeof(*uq->dead));
-	uq->try_timer = evtimer_new(base, try_timeout, uq);
-	uq->deadline = evtimer_new(base, deadline_passed, uq);
+	uq->try_timer = evtimer_new(uq->base, try_timeout, uq);
+	uq->deadline = evtimer_new(uq->base, deadline_passed, uq);
 	evtimer_add(uq->deadline, &tv);
 	try_upstream(uq);
 	return uq;

@@ -19,6 +19,7 @@
 #include "dnsmsg.h"
 
 struct event_base;
+struct upstream_ctx;
 struct upstream_query;
 
 /*
@@ -37,17 +38,23 @@ struct upstream_stats {
 	uint64_t	failed;		/* queries no upstream answered */
 };
 
+/* One per worker thread: its event base, its sockets, its counters. */
+struct upstream_ctx *upstream_ctx_new(struct event_base *base);
+/* Frees the context; every query started with it must be over. */
+void upstream_ctx_free(struct upstream_ctx *ctx);
+
 /*
  * Starts resolving query (len bytes, parsed as q) with the upstreams of
- * conf, which must outlive the query. The query bytes are copied.
+ * conf, which must outlive the query. The query bytes are copied. done is
+ * always called from the event loop, never from within this call.
  */
-struct upstream_query *upstream_resolve(struct event_base *base,
+struct upstream_query *upstream_resolve(struct upstream_ctx *ctx,
     const struct conf *conf, const uint8_t *query, size_t len,
     const struct dnsq *q, upstream_done_fn done, void *arg);
 
 /* Abandons a query: done will not be called. */
 void upstream_cancel(struct upstream_query *uq);
 
-const struct upstream_stats *upstream_get_stats(void);
+const struct upstream_stats *upstream_get_stats(const struct upstream_ctx *ctx);
 
 #endif

@@ -622,7 +622,8 @@ class HushdTestCase(unittest.TestCase):
                block_mode="null", block_ttl="42s", cache_size=1000,
                allow_clients="127.0.0.0/8 ::1", log_allowed=True,
                upstream_timeout="500ms", query_timeout="3s",
-               listen_v6=False, events="events.jsonl", extra=()):
+               listen_v6=False, events="events.jsonl", workers=1,
+               extra=()):
         """A hushd configuration; lists maps list names to their lines."""
         if upstreams is None:
             upstreams = [self.unbound.address]
@@ -632,6 +633,7 @@ class HushdTestCase(unittest.TestCase):
             lines.append("listen [::1]:%d" % port)
         lines += ["upstream %s" % u for u in upstreams]
         lines += [
+            "workers %d" % workers,
             "upstream-timeout %s" % upstream_timeout,
             "query-timeout %s" % query_timeout,
             "cache-size %d" % cache_size,

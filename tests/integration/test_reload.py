@@ -87,6 +87,30 @@ class Reload(HushdTestCase):
         self.assert_passed("ads.test")
 
 
+class Workers(HushdTestCase):
+    """Several workers, each with its own sockets: every one answers, and
+    every one takes the new state on reload."""
+
+    def setUp(self):
+        super().setUp()
+        self.hushd = self.start_hushd(workers=3, lists={"ads": ["ads.test"]})
+
+    def answers(self, name):
+        # A new socket per query: the kernel spreads them over the workers.
+        return [[rd.to_text() for rrset in self.hushd.query(name, "A").answer
+                 for rd in rrset] for _ in range(40)]
+
+    def test_every_worker_answers_and_reloads(self):
+        self.assertEqual(self.answers("ads.test"), [["0.0.0.0"]] * 40)
+        self.assertEqual(self.answers("www.test"), [[ZONE_A["www.test"]]] * 40)
+        self.write_list("ads", ["ads.test", "www.test"])
+        self.hushd.signal(signal.SIGHUP)
+        wait_for(lambda: self.hushd.query("www.test", "A").answer[0][0]
+                 .to_text() == "0.0.0.0", 5, "www.test blocked after SIGHUP")
+        self.assertEqual(self.answers("www.test"), [["0.0.0.0"]] * 40)
+        self.assertIn("3 workers", self.hushd.stderr_text())
+
+
 class ReopenEvents(HushdTestCase):
     def test_sigusr1_after_rename_writes_new_file(self):
         hushd = self.start_hushd()
