@@ -380,23 +380,49 @@ key_listen(struct parser *p)
 	return true;
 }
 
+/* upstream ADDR[:PORT] | system, or ADDR[:PORT] tls name=HOST [ca=FILE] */
 static bool
 key_upstream(struct parser *p)
 {
 	struct conf *c = p->conf;
-	struct addr addr;
+	struct conf_upstream u = { .line = p->stmt_line };
 	const char *err;
 
-	if (!expect_args(p, 1, 1))
+	if (!expect_args(p, 1, 4))
 		return false;
-	if (strcmp(p->words[1], "system") == 0)
+	if (strcmp(p->words[1], "system") == 0) {
+		if (p->n_words > 2)
+			return parse_error(p, p->stmt_line,
+			    "'upstream system' takes no options");
 		return add_system_upstreams(p);
-	if ((err = addr_parse(p->words[1], 53, &addr)) != NULL)
+	}
+	u.tls = p->n_words > 2 && strcmp(p->words[2], "tls") == 0;
+	if ((err = addr_parse(p->words[1], u.tls ? 853 : 53, &u.addr)) != NULL)
 		return parse_error(p, p->stmt_line, "upstream '%s': %s",
 		    p->words[1], err);
-	struct conf_upstream *u = APPEND(c->upstreams, c->n_upstreams);
-	u->addr = addr;
-	u->line = p->stmt_line;
+	for (size_t i = u.tls ? 3 : 2; i < p->n_words; i++) {
+		const char *w = p->words[i];
+		if (strncmp(w, "name=", 5) == 0 && w[5] != '\0' && u.tls &&
+		    u.tls_name == NULL)
+			u.tls_name = xstrdup(w + 5);
+		else if (strncmp(w, "ca=", 3) == 0 && w[3] != '\0' && u.tls &&
+		    u.ca_file == NULL)
+			u.ca_file = resolve_path(p, w + 3);
+		else {
+			free(u.tls_name);
+			free(u.ca_file);
+			return parse_error(p, p->stmt_line,
+			    "upstream '%s': unexpected '%s' (expected: tls "
+			    "name=HOST [ca=FILE])", p->words[1], w);
+		}
+	}
+	if (u.tls && u.tls_name == NULL) {
+		free(u.ca_file);
+		return parse_error(p, p->stmt_line,
+		    "upstream '%s': tls needs name=HOST, the name its "
+		    "certificate must carry", p->words[1]);
+	}
+	*(struct conf_upstream *)APPEND(c->upstreams, c->n_upstreams) = u;
 	return true;
 }
 
@@ -850,6 +876,10 @@ conf_free(struct conf *c)
 		return;
 	free(c->path);
 	free(c->listen);
+	for (size_t i = 0; i < c->n_upstreams; i++) {
+		free(c->upstreams[i].tls_name);
+		free(c->upstreams[i].ca_file);
+	}
 	free(c->upstreams);
 	free(c->allow_clients);
 	free(c->events);

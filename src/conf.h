@@ -22,8 +22,11 @@ enum block_mode {
 };
 
 struct conf_upstream {
-	struct addr	addr;
-	unsigned	line;
+	struct addr	 addr;
+	bool		 tls;		/* DNS over TLS (RFC 7858) */
+	char		*tls_name;	/* name the certificate must carry */
+	char		*ca_file;	/* trust anchors; NULL: the system's */
+	unsigned	 line;
 };
 
 struct conf_list {

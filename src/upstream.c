@@ -1,88 +1,117 @@
 /*
- * upstream.c: forwarding queries to upstream resolvers over UDP and TCP.
+ * upstream.c: forwarding queries to upstream resolvers over UDP, TCP and
+ * TLS (RFC 7858).
  *
  * One struct upstream_query per client query that missed the cache. It
- * holds a copy of the query, the index of the upstream being tried, and the
- * transport of the current try. upstream_query_free() copes with every
- * stage, so every exit path goes through it.
+ * holds a copy of the query, the upstream being tried and how. UDP tries
+ * use a fresh socket each (a fresh source port, RFC 5452 §9.2) and a fresh
+ * random ID. TCP (after TC=1) and TLS go over a struct stream: one
+ * persistent connection per upstream in each worker, carrying many queries
+ * at once, told apart by their IDs (RFC 7766 §6.2.1.1). A stream that
+ * fails to connect is left alone for a back-off period that doubles up to
+ * a minute; TLS streams verify the certificate chain and the upstream's
+ * name, and resume their session on reconnect.
  *
- * Limits: a TCP fallback opens one connection per query (fine for the rare
- * truncated answer); UDP sockets are opened per try, which costs a system
- * call or two but gives each try its own source port (RFC 5452 §9.2).
+ * upstream_query_free() copes with every stage, so every exit goes
+ * through it; a stream outlives its queries and closes when idle.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
-#include <fcntl.h>
 #include <ldns/ldns.h>
+#include <openssl/err.h>
 #include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "upstream.h"
 
-enum upstream_try_state {
+#define STREAM_IDLE_SECONDS	10	/* close a stream unused this long */
+#define STREAM_MAX_INFLIGHT	256	/* queries on one stream at once */
+#define BACKOFF_FIRST_SECONDS	1
+#define BACKOFF_MAX_SECONDS	60
+
+enum try_state {
 	TRY_NONE,
 	TRY_UDP,
-	TRY_TCP,
+	TRY_STREAM,
+};
+
+struct upstream_query;
+TAILQ_HEAD(uq_list, upstream_query);
+
+struct stream {
+	struct upstream_ctx	*ctx;
+	LIST_ENTRY(stream)	 entry;
+	struct addr		 addr;
+	bool			 tls;
+	char			*tls_name;
+	char			*ca_file;
+	SSL_CTX			*ssl_ctx;
+	SSL_SESSION		*session;	/* for resumption */
+	struct bufferevent	*bev;		/* NULL when not connected */
+	bool			 answered;	/* this connection has worked */
+	struct uq_list		 inflight;
+	unsigned		 n_inflight;
+	struct event		*idle_timer;
+	time_t			 retry_at;	/* back-off: no connect before */
+	unsigned		 backoff;
 };
 
 struct upstream_ctx {
-	struct event_base		*base;
-	struct upstream_stats		 stats;
-	struct dnsreply			 reply;		/* scratch for the reply being judged */
+	struct event_base	*base;
+	struct upstream_stats	 stats;
+	struct dnsreply		 reply;		/* scratch for the reply being judged */
+	LIST_HEAD(, stream)	 streams;
 };
 
 struct upstream_query {
-	struct upstream_ctx		*ctx;
-	struct event_base		*base;
-	const struct conf		*conf;
-	uint8_t				*query;
-	size_t				 len;
-	struct dnsq			 q;
-	upstream_done_fn		 done;
-	void				*arg;
+	struct upstream_ctx	*ctx;
+	const struct conf	*conf;
+	uint8_t			*query;
+	size_t			 len;
+	struct dnsq		 q;
+	upstream_done_fn	 done;
+	void			*arg;
 
-	size_t				 current;	/* index into conf->upstreams */
-	bool				*dead;		/* upstreams that failed for good */
-	enum upstream_try_state		 state;
-	bool				 try_failed;	/* could not even send */
-	uint16_t			 id;
-	int				 fd;
-	struct event			*read_ev;
-	struct bufferevent		*bev;
-	struct event			*try_timer;
-	struct event			*deadline;
+	size_t			 current;	/* index into conf->upstreams */
+	bool			*dead;		/* upstreams that failed for good */
+	bool			 want_tcp;	/* the UDP answer was truncated */
+	bool			 retried;	/* a broken stream was retried once */
+	bool			 try_failed;	/* could not even send */
+	enum try_state		 state;
+	uint16_t		 id;
+	int			 fd;
+	struct event		*read_ev;
+	struct stream		*stream;
+	TAILQ_ENTRY(upstream_query) stream_entry;
+	struct event		*try_timer;
+	struct event		*deadline;
 };
 
 static void try_upstream(struct upstream_query *uq);
+static void next_upstream(struct upstream_query *uq, bool definitive);
+static void stream_close(struct stream *s);
 
-struct upstream_ctx *
-upstream_ctx_new(struct event_base *base)
+static time_t
+now_seconds(void)
 {
-	struct upstream_ctx *ctx = xcalloc(1, sizeof(*ctx));
+	struct timespec ts;
 
-	ctx->base = base;
-	return ctx;
-}
-
-void
-upstream_ctx_free(struct upstream_ctx *ctx)
-{
-	free(ctx);
-}
-
-const struct upstream_stats *
-upstream_get_stats(const struct upstream_ctx *ctx)
-{
-	return &ctx->stats;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
 }
 
 static uint16_t
@@ -94,6 +123,8 @@ random_id(void)
 		fatalx("RAND_bytes failed");
 	return id;
 }
+
+/* ---------------------------------------------------------------- queries */
 
 /* Ends the current try, whatever its transport. */
 static void
@@ -107,9 +138,10 @@ close_try(struct upstream_query *uq)
 		close(uq->fd);
 		uq->fd = -1;
 	}
-	if (uq->bev != NULL) {
-		bufferevent_free(uq->bev);
-		uq->bev = NULL;
+	if (uq->stream != NULL) {
+		TAILQ_REMOVE(&uq->stream->inflight, uq, stream_entry);
+		uq->stream->n_inflight--;
+		uq->stream = NULL;
 	}
 	if (uq->try_timer != NULL)
 		evtimer_del(uq->try_timer);
@@ -153,8 +185,9 @@ finish(struct upstream_query *uq, const uint8_t *reply, size_t len,
 
 /*
  * Moves on from the current upstream. definitive marks it as failed for
- * this query (it refused, or answered SERVFAIL); a timeout does not, and
- * the upstream may be tried again while the deadline allows.
+ * this query (it refused, answered SERVFAIL, or cannot be reached); a
+ * timeout does not, and the upstream may be tried again while the
+ * deadline allows.
  */
 static void
 next_upstream(struct upstream_query *uq, bool definitive)
@@ -162,6 +195,8 @@ next_upstream(struct upstream_query *uq, bool definitive)
 	size_t n = uq->conf->n_upstreams;
 
 	close_try(uq);
+	uq->want_tcp = false;
+	uq->retried = false;
 	if (definitive)
 		uq->dead[uq->current] = true;
 	for (size_t step = 1; step <= n; step++) {
@@ -180,24 +215,22 @@ next_upstream(struct upstream_query *uq, bool definitive)
  * current try goes on; true when the try is over (uq may be freed).
  */
 static bool
-handle_reply(struct upstream_query *uq, const uint8_t *buf, size_t len,
-    bool over_tcp)
+handle_reply(struct upstream_query *uq, const uint8_t *buf, size_t len)
 {
 	struct dnsreply *reply = &uq->ctx->reply;
-	enum dnsmsg_status status;
+	bool over_stream = uq->state == TRY_STREAM;
 
-	status = dnsmsg_parse_reply(buf, len, &uq->q, uq->id, reply);
-	if (status != DNSMSG_OK) {
+	if (dnsmsg_parse_reply(buf, len, &uq->q, uq->id, reply) != DNSMSG_OK) {
 		uq->ctx->stats.mismatched++;
-		if (!over_tcp)
+		if (!over_stream)
 			return false;
-		/* A TCP stream cannot be spoofed: this one is broken. */
+		/* On a stream the ID matched: the upstream sent garbage. */
 		next_upstream(uq, true);
 		return true;
 	}
-	if (reply->tc && !over_tcp) {
+	if (reply->tc && !over_stream) {
 		close_try(uq);
-		uq->state = TRY_TCP;
+		uq->want_tcp = true;
 		try_upstream(uq);
 		return true;
 	}
@@ -209,6 +242,8 @@ handle_reply(struct upstream_query *uq, const uint8_t *buf, size_t len,
 	finish(uq, buf, len, reply);
 	return true;
 }
+
+/* ---------------------------------------------------------------- UDP */
 
 static void
 udp_readable(evutil_socket_t fd, short what, void *arg)
@@ -229,7 +264,7 @@ udp_readable(evutil_socket_t fd, short what, void *arg)
 			next_upstream(uq, true);
 			return;
 		}
-		if (handle_reply(uq, buf, (size_t)n, false))
+		if (handle_reply(uq, buf, (size_t)n))
 			return;		/* finished, or moved on */
 	}
 }
@@ -250,64 +285,289 @@ start_udp(struct upstream_query *uq, const struct addr *to)
 		return false;
 	}
 	uq->fd = fd;
-	uq->read_ev = event_new(uq->base, fd, EV_READ | EV_PERSIST,
+	uq->read_ev = event_new(uq->ctx->base, fd, EV_READ | EV_PERSIST,
 	    udp_readable, uq);
 	event_add(uq->read_ev, NULL);
 	uq->ctx->stats.sent_udp++;
 	return true;
 }
 
-static void
-tcp_readable(struct bufferevent *bev, void *arg)
-{
-	struct upstream_query *uq = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	uint8_t prefix[2];
-	size_t len;
+/* ---------------------------------------------------------------- streams */
 
-	if (evbuffer_copyout(in, prefix, 2) != 2)
-		return;
-	len = (size_t)prefix[0] << 8 | prefix[1];
-	if (evbuffer_get_length(in) < 2 + len)
-		return;
-	uint8_t *buf = xmalloc(len ? len : 1);
-	evbuffer_drain(in, 2);
-	evbuffer_remove(in, buf, len);
-	handle_reply(uq, buf, len, true);
-	free(buf);
+static void
+stream_idle(evutil_socket_t fd, short what, void *arg)
+{
+	struct stream *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (s->n_inflight == 0)
+		stream_close(s);
 }
 
 static void
-tcp_event(struct bufferevent *bev, short what, void *arg)
+stream_touch(struct stream *s)
 {
-	struct upstream_query *uq = arg;
+	struct timeval tv = { .tv_sec = STREAM_IDLE_SECONDS };
 
-	(void)bev;
-	if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF))
-		next_upstream(uq, true);
+	evtimer_add(s->idle_timer, &tv);
+}
+
+/*
+ * Closes the connection. Its queries are retried once on a new connection
+ * when this one had worked before (the upstream may simply have closed it
+ * while idle), else they move on to the next upstream.
+ */
+static void
+stream_close(struct stream *s)
+{
+	struct upstream_query *uq;
+	bool had_worked = s->answered;
+
+	if (s->bev != NULL) {
+		SSL *ssl = s->tls ? bufferevent_openssl_get_ssl(s->bev) : NULL;
+		if (ssl != NULL) {
+			SSL_SESSION *session = SSL_get0_session(ssl);
+			if (s->session == NULL && session != NULL &&
+			    SSL_SESSION_is_resumable(session))
+				s->session = SSL_get1_session(ssl);
+			/*
+			 * A TLS connection freed without close_notify has its
+			 * session marked unusable; end it properly.
+			 */
+			SSL_set_shutdown(ssl, SSL_RECEIVED_SHUTDOWN);
+			SSL_shutdown(ssl);
+		}
+		bufferevent_free(s->bev);
+		s->bev = NULL;
+	}
+	s->answered = false;
+	evtimer_del(s->idle_timer);
+	/* Take the queries off first: a retry may land on this stream again. */
+	struct uq_list orphans = TAILQ_HEAD_INITIALIZER(orphans);
+	TAILQ_CONCAT(&orphans, &s->inflight, stream_entry);
+	TAILQ_FOREACH(uq, &orphans, stream_entry)
+		uq->stream = NULL;
+	s->n_inflight = 0;
+	while ((uq = TAILQ_FIRST(&orphans)) != NULL) {
+		TAILQ_REMOVE(&orphans, uq, stream_entry);
+		close_try(uq);
+		if (had_worked && !uq->retried) {
+			uq->retried = true;
+			try_upstream(uq);
+		} else
+			next_upstream(uq, true);
+	}
+}
+
+static void
+stream_failed(struct stream *s, const char *why)
+{
+	char text[ADDR_STRLEN];
+
+	s->backoff = s->backoff == 0 ? BACKOFF_FIRST_SECONDS :
+	    s->backoff * 2 > BACKOFF_MAX_SECONDS ? BACKOFF_MAX_SECONDS :
+	    s->backoff * 2;
+	s->retry_at = now_seconds() + s->backoff;
+	log_warnx("upstream %s%s: %s; next try in %us",
+	    addr_ntop_port((const struct sockaddr *)&s->addr.ss, text,
+	    sizeof(text)), s->tls ? " (tls)" : "", why, s->backoff);
+}
+
+static void
+stream_readable(struct bufferevent *bev, void *arg)
+{
+	struct stream *s = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	uint8_t prefix[2], *msg;
+	struct upstream_query *uq;
+	size_t len;
+
+	while (s->bev == bev && evbuffer_copyout(in, prefix, 2) == 2) {
+		len = (size_t)prefix[0] << 8 | prefix[1];
+		if (evbuffer_get_length(in) < 2 + len)
+			break;
+		evbuffer_drain(in, 2);
+		msg = evbuffer_pullup(in, (ev_ssize_t)len);
+		s->answered = true;
+		s->backoff = 0;
+		TAILQ_FOREACH(uq, &s->inflight, stream_entry)
+			if (len >= 2 && uq->id == (uint16_t)(msg[0] << 8 | msg[1]))
+				break;
+		if (uq != NULL)
+			handle_reply(uq, msg, len);
+		else
+			s->ctx->stats.mismatched++;	/* late or unknown */
+		evbuffer_drain(in, len);
+	}
+	if (s->bev == bev)
+		stream_touch(s);
+}
+
+static void
+stream_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct stream *s = arg;
+	char why[256] = "connection closed";
+	unsigned long ssl_error;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		if (s->tls) {
+			SSL *ssl = bufferevent_openssl_get_ssl(bev);
+			log_debug("upstream tls session %s",
+			    SSL_session_reused(ssl) ? "resumed" : "new");
+		}
+		return;
+	}
+	if (what & BEV_EVENT_ERROR) {
+		SSL *ssl = s->tls ? bufferevent_openssl_get_ssl(bev) : NULL;
+		long verify = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
+		if (verify != X509_V_OK)
+			snprintf(why, sizeof(why), "certificate refused: %s",
+			    X509_verify_cert_error_string(verify));
+		else if (ssl && (ssl_error = bufferevent_get_openssl_error(bev)))
+			ERR_error_string_n(ssl_error, why, sizeof(why));
+		else if (EVUTIL_SOCKET_ERROR() != 0)
+			snprintf(why, sizeof(why), "%s",
+			    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		if (!s->answered)
+			stream_failed(s, why);
+	}
+	stream_close(s);
+}
+
+static SSL_CTX *
+stream_ssl_ctx(const struct conf_upstream *u)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+	if (ctx == NULL)
+		return NULL;
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT);
+	if ((u->ca_file != NULL ? SSL_CTX_load_verify_locations(ctx,
+	    u->ca_file, NULL) : SSL_CTX_set_default_verify_paths(ctx)) != 1) {
+		log_warnx("upstream tls: cannot load trust anchors %s",
+		    u->ca_file ? u->ca_file : "(system)");
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+static struct stream *
+stream_for(struct upstream_ctx *ctx, const struct conf_upstream *u)
+{
+	struct stream *s;
+
+	LIST_FOREACH(s, &ctx->streams, entry) {
+		if (addr_equal((const struct sockaddr *)&s->addr.ss,
+		    (const struct sockaddr *)&u->addr.ss) && s->tls == u->tls &&
+		    (!u->tls || (strcmp(s->tls_name, u->tls_name) == 0 &&
+		    (s->ca_file == NULL) == (u->ca_file == NULL) &&
+		    (s->ca_file == NULL || strcmp(s->ca_file, u->ca_file) == 0))))
+			return s;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->ctx = ctx;
+	s->addr = u->addr;
+	s->tls = u->tls;
+	if (u->tls) {
+		s->tls_name = xstrdup(u->tls_name);
+		s->ca_file = u->ca_file ? xstrdup(u->ca_file) : NULL;
+		s->ssl_ctx = stream_ssl_ctx(u);
+	}
+	TAILQ_INIT(&s->inflight);
+	s->idle_timer = evtimer_new(ctx->base, stream_idle, s);
+	LIST_INSERT_HEAD(&ctx->streams, s, entry);
+	return s;
 }
 
 static bool
-start_tcp(struct upstream_query *uq, const struct addr *to)
+stream_connect(struct stream *s)
 {
-	uint8_t prefix[2] = { (uint8_t)(uq->len >> 8), (uint8_t)uq->len };
+	struct event_base *base = s->ctx->base;
+	SSL *ssl;
 
-	uq->bev = bufferevent_socket_new(uq->base, -1, BEV_OPT_CLOSE_ON_FREE);
-	if (uq->bev == NULL)
+	if (s->tls) {
+		if (s->ssl_ctx == NULL || (ssl = SSL_new(s->ssl_ctx)) == NULL)
+			return false;
+		SSL_set_tlsext_host_name(ssl, s->tls_name);
+		if (SSL_set1_host(ssl, s->tls_name) != 1) {
+			SSL_free(ssl);
+			return false;
+		}
+		if (s->session != NULL) {
+			SSL_set_session(ssl, s->session);
+			SSL_SESSION_free(s->session);
+			s->session = NULL;
+		}
+		s->bev = bufferevent_openssl_socket_new(base, -1, ssl,
+		    BUFFEREVENT_SSL_CONNECTING,
+		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	} else
+		s->bev = bufferevent_socket_new(base, -1,
+		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (s->bev == NULL)
 		return false;
-	bufferevent_setcb(uq->bev, tcp_readable, NULL, tcp_event, uq);
-	bufferevent_enable(uq->bev, EV_READ);
-	bufferevent_write(uq->bev, prefix, sizeof(prefix));
-	bufferevent_write(uq->bev, uq->query, uq->len);
-	if (bufferevent_socket_connect(uq->bev,
-	    (const struct sockaddr *)&to->ss, (int)to->len) == -1) {
-		bufferevent_free(uq->bev);
-		uq->bev = NULL;
+	bufferevent_setcb(s->bev, stream_readable, NULL, stream_event, s);
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	if (bufferevent_socket_connect(s->bev,
+	    (const struct sockaddr *)&s->addr.ss, (int)s->addr.len) == -1) {
+		bufferevent_free(s->bev);
+		s->bev = NULL;
+		stream_failed(s, "connect failed");
 		return false;
 	}
+	stream_touch(s);
+	return true;
+}
+
+/* Sends the query on the upstream's stream, connecting it if need be. */
+static bool
+start_stream(struct upstream_query *uq, const struct conf_upstream *u)
+{
+	struct stream *s = stream_for(uq->ctx, u);
+	uint8_t prefix[2] = { (uint8_t)(uq->len >> 8), (uint8_t)uq->len };
+	struct upstream_query *other;
+
+	if (s->n_inflight >= STREAM_MAX_INFLIGHT)
+		return false;
+	if (s->bev == NULL && (now_seconds() < s->retry_at ||
+	    !stream_connect(s)))
+		return false;
+	/* IDs on one connection must differ (RFC 7766 §7). */
+	do {
+		uq->id = random_id();
+		TAILQ_FOREACH(other, &s->inflight, stream_entry)
+			if (other->id == uq->id)
+				break;
+	} while (other != NULL);
+	dnsmsg_set_id(uq->query, uq->id);
+	bufferevent_write(s->bev, prefix, sizeof(prefix));
+	bufferevent_write(s->bev, uq->query, uq->len);
+	uq->stream = s;
+	TAILQ_INSERT_TAIL(&s->inflight, uq, stream_entry);
+	s->n_inflight++;
 	uq->ctx->stats.sent_tcp++;
 	return true;
 }
+
+static void
+stream_free(struct stream *s)
+{
+	stream_close(s);
+	LIST_REMOVE(s, entry);
+	event_free(s->idle_timer);
+	SSL_SESSION_free(s->session);
+	SSL_CTX_free(s->ssl_ctx);
+	free(s->tls_name);
+	free(s->ca_file);
+	free(s);
+}
+
+/* ---------------------------------------------------------------- tries */
 
 static void
 try_timeout(evutil_socket_t fd, short what, void *arg)
@@ -335,16 +595,18 @@ deadline_passed(evutil_socket_t fd, short what, void *arg)
 static void
 try_upstream(struct upstream_query *uq)
 {
-	const struct addr *to = &uq->conf->upstreams[uq->current].addr;
-	bool tcp = uq->state == TRY_TCP;
+	const struct conf_upstream *u = &uq->conf->upstreams[uq->current];
+	bool stream = u->tls || uq->want_tcp;
 	struct timeval tv = {
 		.tv_sec = uq->conf->upstream_timeout_ms / 1000,
 		.tv_usec = (uq->conf->upstream_timeout_ms % 1000) * 1000,
 	};
 
-	uq->id = random_id();
-	dnsmsg_set_id(uq->query, uq->id);
-	if (!(tcp ? start_tcp(uq, to) : start_udp(uq, to))) {
+	if (!stream) {
+		uq->id = random_id();
+		dnsmsg_set_id(uq->query, uq->id);
+	}
+	if (!(stream ? start_stream(uq, u) : start_udp(uq, &u->addr))) {
 		/*
 		 * Move on from the event loop, never from here: the caller
 		 * (upstream_resolve among them) still holds uq.
@@ -354,7 +616,7 @@ try_upstream(struct upstream_query *uq)
 		return;
 	}
 	uq->try_failed = false;
-	uq->state = tcp ? TRY_TCP : TRY_UDP;
+	uq->state = stream ? TRY_STREAM : TRY_UDP;
 	evtimer_add(uq->try_timer, &tv);
 }
 
@@ -370,7 +632,6 @@ upstream_resolve(struct upstream_ctx *ctx, const struct conf *conf,
 	};
 
 	uq->ctx = ctx;
-	uq->base = ctx->base;
 	uq->conf = conf;
 	uq->query = xmalloc(len);
 	memcpy(uq->query, query, len);
@@ -380,9 +641,37 @@ upstream_resolve(struct upstream_ctx *ctx, const struct conf *conf,
 	uq->arg = arg;
 	uq->fd = -1;
 	uq->dead = xcalloc(conf->n_upstreams, sizeof(*uq->dead));
-	uq->try_timer = evtimer_new(uq->base, try_timeout, uq);
-	uq->deadline = evtimer_new(uq->base, deadline_passed, uq);
+	uq->try_timer = evtimer_new(ctx->base, try_timeout, uq);
+	uq->deadline = evtimer_new(ctx->base, deadline_passed, uq);
 	evtimer_add(uq->deadline, &tv);
 	try_upstream(uq);
 	return uq;
+}
+
+struct upstream_ctx *
+upstream_ctx_new(struct event_base *base)
+{
+	struct upstream_ctx *ctx = xcalloc(1, sizeof(*ctx));
+
+	ctx->base = base;
+	LIST_INIT(&ctx->streams);
+	return ctx;
+}
+
+void
+upstream_ctx_free(struct upstream_ctx *ctx)
+{
+	struct stream *s;
+
+	if (ctx == NULL)
+		return;
+	while ((s = LIST_FIRST(&ctx->streams)) != NULL)
+		stream_free(s);
+	free(ctx);
+}
+
+const struct upstream_stats *
+upstream_get_stats(const struct upstream_ctx *ctx)
+{
+	return &ctx->stats;
 }

@@ -223,7 +223,7 @@ def a_addresses(response):
 class Unbound:
     """unbound in the foreground, serving ZONE_A and friends."""
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, extra=()):
         self.dir = workdir
         self.port = free_port()
         self.conf = os.path.join(workdir, "unbound.conf")
@@ -253,6 +253,7 @@ class Unbound:
             "  num-threads: 1",
         ]
         lines += ["  " + line for line in zone_local_data()]
+        lines += ["  " + line for line in extra]
         lines += [
             "remote-control:",
             "  control-enable: yes",
@@ -431,9 +432,11 @@ def answer_a(query, ip, ttl=ZONE_TTL, qname=None, msg_id=None):
 class Hushd:
     """One hushd process in the foreground, with its config in workdir."""
 
-    def __init__(self, workdir, config_text, listen_port, binary=None):
+    def __init__(self, workdir, config_text, listen_port, binary=None,
+                 args=()):
         self.dir = workdir
         self.binary = binary or HUSHD
+        self.args = list(args)
         self.port = listen_port
         self.conf = os.path.join(workdir, "hushd.conf")
         self.events_path = os.path.join(workdir, "events.jsonl")
@@ -454,7 +457,8 @@ class Hushd:
         self._stderr = open(self.stderr_path, "wb")
         self._stdout = open(self.stdout_path, "wb")
         # cwd "/": relative paths must resolve against the config's directory.
-        self.proc = subprocess.Popen([self.binary, "-c", self.conf, "-f"],
+        self.proc = subprocess.Popen([self.binary, "-c", self.conf, "-f"] +
+                                     self.args,
                                      cwd="/", stdin=subprocess.DEVNULL,
                                      stdout=self._stdout, stderr=self._stderr)
         self.wait_ready(ready_host)
@@ -652,12 +656,12 @@ class HushdTestCase(unittest.TestCase):
         return "\n".join(lines) + "\n"
 
     def start_hushd(self, config_text=None, port=None, ready_host="127.0.0.1",
-                    **config_args):
+                    args=(), **config_args):
         """Starts hushd (stopped and checked by a cleanup) and returns it."""
         port = port or free_port()
         if config_text is None:
             config_text = self.config(port, **config_args)
-        hushd = Hushd(self.tmp, config_text, port)
+        hushd = Hushd(self.tmp, config_text, port, args=args)
         self.addCleanup(hushd.stop_and_check)
         hushd.start(ready_host)
         return hushd
