@@ -235,7 +235,7 @@ test_references_and_names(void **state)
 
 	assert_ptr_equal(policy_ref(p), p);
 	policy_unref(p);	/* still held once */
-	assert_int_equal(p->refs, 1);
+	assert_int_equal(atomic_load(&p->refs), 1);
 	policy_unref(p);
 
 	assert_string_equal(policy_action_name(POLICY_PASS), "pass");
