@@ -174,6 +174,40 @@ test_upstream_system(void **state)
 }
 
 static void
+test_tls_upstreams(void **state)
+{
+	(void)state;
+	struct conf *c = parse("listen 127.0.0.1\n"
+	    "upstream 192.0.2.1 tls name=dns.example ca=certs/ca.pem\n"
+	    "upstream [2001:db8::1]:8853 tls name=other.example\n");
+
+	assert_non_null(c);
+	assert_true(c->upstreams[0].tls);
+	assert_int_equal(addr_port((struct sockaddr *)&c->upstreams[0].addr.ss), 853);
+	assert_string_equal(c->upstreams[0].tls_name, "dns.example");
+	assert_string_equal(c->upstreams[0].ca_file, "/etc/hushd/certs/ca.pem");
+	assert_int_equal(addr_port((struct sockaddr *)&c->upstreams[1].addr.ss), 8853);
+	assert_null(c->upstreams[1].ca_file);
+	conf_free(c);
+
+	expect_error("listen 127.0.0.1\nupstream 192.0.2.1 tls\n",
+	    "/etc/hushd/hushd.conf:2: upstream '192.0.2.1': tls needs "
+	    "name=HOST, the name its certificate must carry");
+	expect_error("listen 127.0.0.1\nupstream 192.0.2.1 name=x\n",
+	    "/etc/hushd/hushd.conf:2: upstream '192.0.2.1': unexpected 'name=x' "
+	    "(expected: tls name=HOST [ca=FILE])");
+	expect_error("listen 127.0.0.1\nupstream 192.0.2.1 tls name=a name=b\n",
+	    "/etc/hushd/hushd.conf:2: upstream '192.0.2.1': unexpected 'name=b' "
+	    "(expected: tls name=HOST [ca=FILE])");
+	expect_error("listen 127.0.0.1\nupstream system tls\n",
+	    "/etc/hushd/hushd.conf:2: 'upstream system' takes no options");
+	expect_error(MINIMAL "workers 0\n",
+	    "/etc/hushd/hushd.conf:3: 'workers' must be auto or 1 to 64");
+	expect_error(MINIMAL "workers 65\n",
+	    "/etc/hushd/hushd.conf:3: 'workers': 65 is larger than 64");
+}
+
+static void
 test_syntax_errors(void **state)
 {
 	(void)state;
@@ -358,6 +392,7 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_events_stdout_and_crlf),
 		cmocka_unit_test(test_upstream_system),
+		cmocka_unit_test(test_tls_upstreams),
 		cmocka_unit_test(test_syntax_errors),
 		cmocka_unit_test(test_nul_and_long_words),
 		cmocka_unit_test(test_value_errors),
