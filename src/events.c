@@ -24,6 +24,8 @@
 #include "events.h"
 #include "log.h"
 
+/* Each thread formats into its own buffer, kept from line to line. */
+static _Thread_local struct line thread_line;
 static pthread_mutex_t events_lock = PTHREAD_MUTEX_INITIALIZER;
 static FILE *events_file;
 static char *events_path;
@@ -117,7 +119,6 @@ line_write(struct line *l)
 	    l->len || fflush(events_file) != 0))
 		log_debug("event log write failed");
 	pthread_mutex_unlock(&events_lock);
-	free(l->buf);
 }
 
 static void
@@ -177,6 +178,13 @@ events_close(void)
 	pthread_mutex_unlock(&events_lock);
 }
 
+void
+events_thread_exit(void)
+{
+	free(thread_line.buf);
+	memset(&thread_line, 0, sizeof(thread_line));
+}
+
 bool
 events_enabled(void)
 {
@@ -210,33 +218,34 @@ line_answers(struct line *l, const struct dnsreply *reply)
 void
 events_dns(const struct dns_event *ev)
 {
+	struct line *l = &thread_line;
 	const struct verdict *v = ev->verdict;
-	struct line l = { 0 };
 	char client[ADDR_STRLEN], type[32], rcode[32];
 
 	if (!events_enabled())
 		return;
-	line_timestamp(&l);
-	line_field(&l, "event", "dns");
-	line_field(&l, "client", addr_ntop(ev->client, client, sizeof(client)));
-	line_field(&l, "device", v->device);
-	line_field(&l, "group", v->group);
-	line_field(&l, "qname", ev->q->qname);
-	line_field(&l, "qtype", dnsmsg_type_name(ev->q->qtype, type,
+	l->len = 0;
+	line_timestamp(l);
+	line_field(l, "event", "dns");
+	line_field(l, "client", addr_ntop(ev->client, client, sizeof(client)));
+	line_field(l, "device", v->device);
+	line_field(l, "group", v->group);
+	line_field(l, "qname", ev->q->qname);
+	line_field(l, "qtype", dnsmsg_type_name(ev->q->qtype, type,
 	    sizeof(type)));
-	line_field(&l, "action", policy_action_name(v->action));
-	line_field(&l, "reason", policy_reason_name(v->reason));
-	line_field(&l, "list", v->list);
+	line_field(l, "action", policy_action_name(v->action));
+	line_field(l, "reason", policy_reason_name(v->reason));
+	line_field(l, "list", v->list);
 	if (v->list != NULL)
-		line_field(&l, "rule", v->rule);
+		line_field(l, "rule", v->rule);
 	if (v->allowlisted)
-		line_printf(&l, ",\"allowlisted\":true");
-	line_field(&l, "rcode", dnsmsg_rcode_name(ev->rcode, rcode,
+		line_printf(l, ",\"allowlisted\":true");
+	line_field(l, "rcode", dnsmsg_rcode_name(ev->rcode, rcode,
 	    sizeof(rcode)));
-	line_answers(&l, ev->reply);
-	line_field(&l, "upstream", ev->upstream);
+	line_answers(l, ev->reply);
+	line_field(l, "upstream", ev->upstream);
 	if (v->action != POLICY_BLOCK || ev->reply != NULL)
-		line_printf(&l, ",\"cached\":%s", ev->cached ? "true" : "false");
-	line_printf(&l, ",\"ms\":%.2f", ev->ms);
-	line_write(&l);
+		line_printf(l, ",\"cached\":%s", ev->cached ? "true" : "false");
+	line_printf(l, ",\"ms\":%.2f", ev->ms);
+	line_write(l);
 }

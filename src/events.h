@@ -31,6 +31,8 @@ bool events_open(const char *path, char *err, size_t errlen);
 void events_reopen(void);
 void events_close(void);
 bool events_enabled(void);
+/* Frees the calling thread's line buffer; call before a thread ends. */
+void events_thread_exit(void);
 
 void events_dns(const struct dns_event *ev);
 

@@ -716,6 +716,7 @@ frontend_main(void *arg)
 	struct frontend *fe = arg;
 
 	event_base_dispatch(fe->base);
+	events_thread_exit();
 	return NULL;
 }
 
