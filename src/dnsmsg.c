@@ -567,13 +567,39 @@ fail:
 	return 0;
 }
 
+/*
+ * ldns describes the types a record can have; the types only a question
+ * asks for (RFC 1035 §3.2.3, RFC 1995) have no descriptor name.
+ */
+static const char *
+qtype_only_name(uint16_t type)
+{
+	switch (type) {
+	case LDNS_RR_TYPE_IXFR:
+		return "IXFR";
+	case LDNS_RR_TYPE_AXFR:
+		return "AXFR";
+	case LDNS_RR_TYPE_MAILB:
+		return "MAILB";
+	case LDNS_RR_TYPE_MAILA:
+		return "MAILA";
+	case LDNS_RR_TYPE_ANY:
+		return "ANY";
+	default:
+		return NULL;
+	}
+}
+
 const char *
 dnsmsg_type_name(uint16_t type, char *buf, size_t len)
 {
 	const ldns_rr_descriptor *d = ldns_rr_descript(type);
+	const char *name = qtype_only_name(type);
 
-	if (d != NULL && d->_name != NULL)
-		snprintf(buf, len, "%s", d->_name);
+	if (name == NULL && d != NULL)
+		name = d->_name;
+	if (name != NULL)
+		snprintf(buf, len, "%s", name);
 	else
 		snprintf(buf, len, "TYPE%u", type);
 	return buf;
