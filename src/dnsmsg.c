@@ -34,6 +34,13 @@ read16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
+static uint32_t
+read32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
 void
 dnsmsg_set_id(uint8_t *buf, uint16_t id)
 {
@@ -180,10 +187,14 @@ walk_message(const uint8_t *buf, size_t len, struct layout *layout,
 				return false;
 			layout->opt = pos;
 		} else if (ttls != NULL) {
-			if (ttls->n_ttl_offsets == DNSMSG_MAX_TTLS ||
+			uint32_t ttl = read32(buf + pos + 4);
+			if (ttl < ttls->min_ttl)
+				ttls->min_ttl = ttl;
+			if (ttls->uncacheable)
+				;	/* offsets no longer recorded */
+			else if (ttls->n_ttl_offsets == DNSMSG_MAX_TTLS ||
 			    pos + 4 > UINT16_MAX) {
 				ttls->uncacheable = true;	/* too many to age */
-				ttls = NULL;
 			} else
 				ttls->ttl_offsets[ttls->n_ttl_offsets++] =
 				    (uint16_t)(pos + 4);
@@ -208,13 +219,6 @@ wire_to_pkt(const uint8_t *buf, size_t len, ldns_pkt **pkt)
 	if (len < DNS_HEADER_LEN || !walk_message(buf, len, &layout, NULL))
 		return false;
 	return ldns_wire2pkt(pkt, buf, len) == LDNS_STATUS_OK;
-}
-
-static uint32_t
-read32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
 }
 
 enum dnsmsg_status
@@ -272,24 +276,20 @@ negative_ttl(const uint8_t *buf, size_t len, size_t pos, unsigned count)
 	return 0;	/* no SOA: not cached (RFC 2308 §5) */
 }
 
-/* Addresses, CNAME targets and the smallest TTL of the answer section. */
+/* Addresses and CNAME targets of the answer section. */
 static void
 collect_answers(const uint8_t *buf, size_t len, const struct layout *layout,
     struct dnsreply *out)
 {
 	size_t pos = layout->question_end;
-	uint32_t min_ttl = DNSMSG_MAX_CACHE_TTL;
 
 	while (pos < layout->answer_end) {
 		skip_name(buf, len, &pos);	/* checked by walk_message() */
 		uint16_t type = read16(buf + pos);
-		uint32_t ttl = read32(buf + pos + 4);
 		uint16_t rdlen = read16(buf + pos + 8);
 		size_t rdata = pos + 10;
 
 		pos = rdata + rdlen;
-		if (ttl < min_ttl)
-			min_ttl = ttl;
 		if ((type == LDNS_RR_TYPE_A && rdlen == 4) ||
 		    (type == LDNS_RR_TYPE_AAAA && rdlen == 16)) {
 			if (out->n_addrs == DNSMSG_MAX_ADDRS)
@@ -306,7 +306,6 @@ collect_answers(const uint8_t *buf, size_t len, const struct layout *layout,
 				out->n_cnames++;
 		}
 	}
-	out->cache_ttl = min_ttl;
 }
 
 enum dnsmsg_status
@@ -318,6 +317,7 @@ dnsmsg_parse_reply(const uint8_t *buf, size_t len, const struct dnsq *q,
 
 	memset(out, 0, offsetof(struct dnsreply, addrs));
 	out->n_addrs = out->n_cnames = out->n_ttl_offsets = 0;
+	out->min_ttl = DNSMSG_MAX_CACHE_TTL;
 	if (len < DNS_HEADER_LEN)
 		return DNSMSG_FORMERR;
 	if (read16(buf) != id || (buf[2] & DNS_FLAG_QR) == 0)
@@ -334,11 +334,19 @@ dnsmsg_parse_reply(const uint8_t *buf, size_t len, const struct dnsq *q,
 	out->tc = (buf[2] & DNS_FLAG_TC) != 0;
 	out->has_opt = layout.opt != 0;
 	collect_answers(buf, len, &layout, out);
+	/*
+	 * Kept no longer than its shortest-lived record, so that nothing is
+	 * served with a TTL run out; a negative answer no longer than its SOA
+	 * says (RFC 2308 §5).
+	 */
+	out->cache_ttl = out->min_ttl;
 	if (out->rcode == LDNS_RCODE_NXDOMAIN ||
-	    (out->rcode == LDNS_RCODE_NOERROR && read16(buf + 6) == 0))
-		out->cache_ttl = negative_ttl(buf, len, layout.answer_end,
+	    (out->rcode == LDNS_RCODE_NOERROR && read16(buf + 6) == 0)) {
+		uint32_t negative = negative_ttl(buf, len, layout.answer_end,
 		    read16(buf + 8));
-	else if (out->rcode != LDNS_RCODE_NOERROR)
+		if (negative < out->cache_ttl)
+			out->cache_ttl = negative;
+	} else if (out->rcode != LDNS_RCODE_NOERROR)
 		out->cache_ttl = 0;
 	if (out->tc || out->uncacheable)
 		out->cache_ttl = 0;

@@ -54,6 +54,7 @@ struct dnsreply {
 	bool		tc;
 	bool		has_opt;
 	uint32_t	cache_ttl;	/* 0: do not cache */
+	uint32_t	min_ttl;	/* smallest TTL of any record but OPT */
 	bool		uncacheable;	/* more TTLs than ttl_offsets holds */
 	size_t		n_addrs;	/* A and AAAA of the answer section */
 	struct dnsaddr	addrs[DNSMSG_MAX_ADDRS];
@@ -82,7 +83,8 @@ enum dnsmsg_status dnsmsg_parse_reply(const uint8_t *buf, size_t len,
 void dnsmsg_set_id(uint8_t *buf, uint16_t id);
 
 /*
- * Builds the answer for a blocked query in out (at least 512 bytes):
+ * Builds the answer for a blocked query (query_len bytes, parsed by
+ * dnsmsg_parse_query into q) in out:
  * null mode answers A with 0.0.0.0 and AAAA with ::, other types with an
  * empty NOERROR; nxdomain and refused set that rcode. Returns its length
  * or 0 when out is too small.

@@ -178,17 +178,16 @@ query_free(struct query *query)
 	free(query);
 }
 
-/* Sends an answer (msg, len; room for cap) to the query's client. */
+/* Sends a message that fits the client as it is. */
 static void
-send_answer(struct query *query, uint8_t *msg, size_t len, size_t cap)
+deliver(struct query *query, const uint8_t *msg, size_t len)
 {
 	bool udp = query->udp_fd != -1;
 
-	len = dnsmsg_fit(msg, len, cap, &query->q, udp);
-	if (len == 0)
-		return;
 	if (query->slot != NULL) {
-		memcpy(query->slot->buf, msg, len);	/* fit: len ≤ DNSMSG_UDP_MAX */
+		if (len > sizeof(query->slot->buf))
+			return;		/* cannot happen: fitted or small */
+		memcpy(query->slot->buf, msg, len);
 		query->slot->len = len;
 	} else if (udp) {
 		if (sendto(query->udp_fd, msg, len, 0,
@@ -200,6 +199,15 @@ send_answer(struct query *query, uint8_t *msg, size_t len, size_t cap)
 		bufferevent_write(query->conn->bev, prefix, sizeof(prefix));
 		bufferevent_write(query->conn->bev, msg, len);
 	}
+}
+
+/* Sends an answer (msg, len; room for cap) fitted to the query's client. */
+static void
+send_answer(struct query *query, uint8_t *msg, size_t len, size_t cap)
+{
+	len = dnsmsg_fit(msg, len, cap, &query->q, query->udp_fd != -1);
+	if (len > 0)
+		deliver(query, msg, len);
 }
 
 static void
@@ -238,8 +246,9 @@ answer_error(struct query *query, uint8_t rcode)
 	size_t len = dnsmsg_error(query->wire, query->len, rcode, out,
 	    sizeof(query->fe->scratch));
 
+	/* Small, and with an OPT only when the query had one: as it is. */
 	if (len > 0)
-		send_answer(query, out, len, sizeof(query->fe->scratch));
+		deliver(query, out, len);
 }
 
 static struct cache_key
