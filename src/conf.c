@@ -170,7 +170,7 @@ static bool
 next_statement(struct parser *p)
 {
 	char word[CONF_MAX_WORD];
-	enum token_kind kind;
+	enum token_kind kind = TOKEN_EOF;
 
 	clear_statement(p);
 	for (;;) {
