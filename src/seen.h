@@ -7,7 +7,8 @@
  * went to an address no answer gave it ("unresolved-ip"). Entries live for
  * the answer's TTL plus a grace period; the table is bounded and evicts the
  * least recently used entry. Times are seconds of a monotonic clock, given
- * by the caller. One table per worker thread: it takes no locks.
+ * by the caller. One table serves every worker thread: it is split into
+ * shards by client, each with its own lock, so threads rarely wait.
  */
 #ifndef HUSHD_SEEN_H
 #define HUSHD_SEEN_H
