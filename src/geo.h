@@ -5,8 +5,9 @@
  * GeoIP2 ASN, DB-IP lite ASN).
  *
  * A struct geo holds both databases, opened with MMDB_MODE_MMAP and
- * checked with libmaxminddb's own verification before use, so a corrupt
- * file is refused when it is opened rather than misread later. Lookups are
+ * checked whole before use (libmaxminddb 1.7 exports no verification, so
+ * geo.c walks the tree and data itself), so a corrupt file is refused when
+ * it is opened rather than misread later. Lookups are
  * read-only and safe from several threads at once. This module does not
  * log: problems come back as messages for the caller.
  */
