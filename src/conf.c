@@ -488,16 +488,42 @@ key_device(struct parser *p)
 			return parse_error(p, p->stmt_line,
 			    "device '%s' is already defined on line %u",
 			    p->words[1], c->devices[i].line);
-	struct cidr cidr;
-	const char *err = cidr_parse(p->words[2], &cidr);
-	if (err != NULL)
+	struct conf_device d = { .line = p->stmt_line };
+	if (conf_parse_mac(p->words[2], d.mac))
+		d.by_mac = true;
+	else if (cidr_parse(p->words[2], &d.cidr) != NULL)
 		return parse_error(p, p->stmt_line,
-		    "device '%s': '%s': %s", p->words[1], p->words[2], err);
-	struct conf_device *d = APPEND(c->devices, c->n_devices);
-	d->name = xstrdup(p->words[1]);
-	d->cidr = cidr;
-	d->line = p->stmt_line;
+		    "device '%s': '%s' is neither an address, a prefix nor a "
+		    "MAC address", p->words[1], p->words[2]);
+	d.name = xstrdup(p->words[1]);
+	*(struct conf_device *)APPEND(c->devices, c->n_devices) = d;
 	return true;
+}
+
+bool
+conf_parse_mac(const char *text, uint8_t mac[CONF_MAC_LEN])
+{
+	for (int i = 0; i < CONF_MAC_LEN; i++) {
+		unsigned value = 0;
+		for (int j = 0; j < 2; j++) {
+			char c = *text++;
+			value <<= 4;
+			if (c >= '0' && c <= '9')
+				value |= (unsigned)(c - '0');
+			else if (c >= 'a' && c <= 'f')
+				value |= (unsigned)(c - 'a' + 10);
+			else if (c >= 'A' && c <= 'F')
+				value |= (unsigned)(c - 'A' + 10);
+			else
+				return false;
+		}
+		mac[i] = (uint8_t)value;
+		if (i < CONF_MAC_LEN - 1 && *text != ':' && *text != '-')
+			return false;
+		if (i < CONF_MAC_LEN - 1)
+			text++;
+	}
+	return *text == '\0';
 }
 
 static bool
@@ -531,19 +557,61 @@ group_clients(struct parser *p, struct conf_group *g)
 	for (size_t i = 1; i < p->n_words; i++) {
 		struct conf_client *cl = APPEND(g->clients, g->n_clients);
 		cl->line = p->stmt_line;
-		cl->device = NULL;
-		for (size_t d = 0; d < c->n_devices; d++) {
+		cl->device = -1;
+		for (size_t d = 0; d < c->n_devices; d++)
 			if (strcmp(c->devices[d].name, p->words[i]) == 0) {
+				cl->device = (long)d;
 				cl->cidr = c->devices[d].cidr;
-				cl->device = c->devices[d].name;
 			}
-		}
-		if (cl->device != NULL)
+		if (cl->device >= 0)
 			continue;
 		if (cidr_parse(p->words[i], &cl->cidr) != NULL)
 			return parse_error(p, p->stmt_line,
 			    "clients: '%s' is neither an address, a prefix "
 			    "nor a device defined above", p->words[i]);
+	}
+	return true;
+}
+
+static bool
+group_countries(struct parser *p, char (**codes)[3], size_t *count)
+{
+	if (!expect_args(p, 1, CONF_MAX_WORDS))
+		return false;
+	for (size_t i = 1; i < p->n_words; i++) {
+		const char *w = p->words[i];
+		if (strlen(w) != 2 || !((w[0] >= 'A' && w[0] <= 'Z') ||
+		    (w[0] >= 'a' && w[0] <= 'z')) || !((w[1] >= 'A' &&
+		    w[1] <= 'Z') || (w[1] >= 'a' && w[1] <= 'z')))
+			return parse_error(p, p->stmt_line,
+			    "'%s': '%s' is not a two-letter ISO 3166 country "
+			    "code", p->words[0], w);
+		char *code = append_slot((void **)codes, count, sizeof(**codes));
+		code[0] = (char)(w[0] & ~0x20);
+		code[1] = (char)(w[1] & ~0x20);
+		code[2] = '\0';
+	}
+	return true;
+}
+
+static bool
+group_asns(struct parser *p, uint32_t **asns, size_t *count)
+{
+	unsigned long long n;
+
+	if (!expect_args(p, 1, CONF_MAX_WORDS))
+		return false;
+	for (size_t i = 1; i < p->n_words; i++) {
+		const char *w = p->words[i];
+		if ((w[0] == 'A' || w[0] == 'a') && (w[1] == 'S' || w[1] == 's'))
+			w += 2;		/* "AS4134" as well as "4134" */
+		if (!parse_uint(p, w, UINT32_MAX, &n))
+			return false;
+		if (n == 0)
+			return parse_error(p, p->stmt_line,
+			    "'%s': 0 is not an AS number", p->words[0]);
+		*(uint32_t *)append_slot((void **)asns, count,
+		    sizeof(**asns)) = (uint32_t)n;
 	}
 	return true;
 }
@@ -589,6 +657,17 @@ key_group(struct parser *p)
 				ok = group_lists(p, &g->block, &g->n_block);
 			else if (strcmp(key, "log") == 0)
 				ok = group_lists(p, &g->log, &g->n_log);
+			else if (strcmp(key, "block-country") == 0)
+				ok = group_countries(p, &g->block_country,
+				    &g->n_block_country);
+			else if (strcmp(key, "log-country") == 0)
+				ok = group_countries(p, &g->log_country,
+				    &g->n_log_country);
+			else if (strcmp(key, "block-asn") == 0)
+				ok = group_asns(p, &g->block_asn,
+				    &g->n_block_asn);
+			else if (strcmp(key, "log-asn") == 0)
+				ok = group_asns(p, &g->log_asn, &g->n_log_asn);
 			else
 				ok = parse_error(p, p->stmt_line,
 				    "unknown key '%s' in group '%s'", key,
@@ -629,7 +708,13 @@ check_groups(struct parser *p)
 	for (size_t j = 0; j < c->groups[g2].n_clients; j++) {
 		const struct conf_client *a = &c->groups[g1].clients[i];
 		const struct conf_client *b = &c->groups[g2].clients[j];
-		if (cidr_overlap(&a->cidr, &b->cidr))
+		bool a_mac = a->device >= 0 && c->devices[a->device].by_mac;
+		bool b_mac = b->device >= 0 && c->devices[b->device].by_mac;
+		if (a_mac != b_mac)
+			continue;	/* a MAC device's group wins at run time */
+		if (a_mac ? memcmp(c->devices[a->device].mac,
+		    c->devices[b->device].mac, CONF_MAC_LEN) == 0 :
+		    cidr_overlap(&a->cidr, &b->cidr))
 			return parse_error(p, b->line,
 			    "a client of group '%s' is also in group '%s' "
 			    "(line %u)", c->groups[g2].name,
@@ -663,6 +748,8 @@ static const struct key keys[] = {
 	{ "tcp-max-connections", key_simple },
 	{ "allowlist",		key_simple },
 	{ "workers",		key_simple },
+	{ "geoip-country",	key_simple },
+	{ "geoip-asn",		key_simple },
 };
 
 /* Keys that take exactly one value. */
@@ -737,6 +824,12 @@ key_simple(struct parser *p)
 	} else if (strcmp(key, "allowlist") == 0) {
 		free(c->allowlist);
 		c->allowlist = resolve_path(p, value);
+	} else if (strcmp(key, "geoip-country") == 0) {
+		free(c->geoip_country);
+		c->geoip_country = resolve_path(p, value);
+	} else if (strcmp(key, "geoip-asn") == 0) {
+		free(c->geoip_asn);
+		c->geoip_asn = resolve_path(p, value);
 	}
 	return true;
 }
@@ -884,6 +977,8 @@ conf_free(struct conf *c)
 	free(c->allow_clients);
 	free(c->events);
 	free(c->allowlist);
+	free(c->geoip_country);
+	free(c->geoip_asn);
 	for (size_t i = 0; i < c->n_lists; i++) {
 		free(c->lists[i].name);
 		free(c->lists[i].path);
@@ -897,6 +992,10 @@ conf_free(struct conf *c)
 		free(c->groups[i].clients);
 		free(c->groups[i].block);
 		free(c->groups[i].log);
+		free(c->groups[i].block_country);
+		free(c->groups[i].log_country);
+		free(c->groups[i].block_asn);
+		free(c->groups[i].log_asn);
 	}
 	free(c->groups);
 	free(c);

@@ -35,15 +35,19 @@ struct conf_list {
 	unsigned	 line;
 };
 
+#define CONF_MAC_LEN	6
+
 struct conf_device {
 	char		*name;
+	bool		 by_mac;	/* else by address or prefix */
+	uint8_t		 mac[CONF_MAC_LEN];
 	struct cidr	 cidr;
 	unsigned	 line;
 };
 
 struct conf_client {		/* one member of a group's "clients" */
-	struct cidr	 cidr;
-	const char	*device;	/* device name it came from, or NULL */
+	long		 device;	/* index into conf.devices, or -1 */
+	struct cidr	 cidr;		/* when not a device named by MAC */
 	unsigned	 line;
 };
 
@@ -56,6 +60,14 @@ struct conf_group {
 	size_t			 n_block;
 	size_t			*log;
 	size_t			 n_log;
+	char			(*block_country)[3];	/* ISO codes, upper case */
+	size_t			 n_block_country;
+	char			(*log_country)[3];
+	size_t			 n_log_country;
+	uint32_t		*block_asn;
+	size_t			 n_block_asn;
+	uint32_t		*log_asn;
+	size_t			 n_log_asn;
 };
 
 struct conf {
@@ -79,6 +91,8 @@ struct conf {
 	struct conf_list	*lists;
 	size_t			 n_lists;
 	char			*allowlist;
+	char			*geoip_country;	/* MaxMind DB files, or NULL */
+	char			*geoip_asn;
 	struct conf_device	*devices;
 	size_t			 n_devices;
 	struct conf_group	*groups;
@@ -101,6 +115,9 @@ void conf_free(struct conf *conf);
 
 /* Index of the list called name, or -1. */
 long conf_find_list(const struct conf *conf, const char *name);
+
+/* Parses "aa:bb:cc:dd:ee:ff" (or with '-'). */
+bool conf_parse_mac(const char *text, uint8_t mac[CONF_MAC_LEN]);
 
 const char *block_mode_name(enum block_mode mode);
 

@@ -276,7 +276,7 @@ negative_ttl(const uint8_t *buf, size_t len, size_t pos, unsigned count)
 	return 0;	/* no SOA: not cached (RFC 2308 §5) */
 }
 
-/* Addresses and CNAME targets of the answer section. */
+/* Addresses and CNAME (and DNAME) targets of the answer section. */
 static void
 collect_answers(const uint8_t *buf, size_t len, const struct layout *layout,
     struct dnsreply *out)
@@ -297,7 +297,8 @@ collect_answers(const uint8_t *buf, size_t len, const struct layout *layout,
 			struct dnsaddr *a = &out->addrs[out->n_addrs++];
 			a->family = type == LDNS_RR_TYPE_A ? AF_INET : AF_INET6;
 			memcpy(a->bytes, buf + rdata, rdlen);
-		} else if (type == LDNS_RR_TYPE_CNAME &&
+		} else if ((type == LDNS_RR_TYPE_CNAME ||
+		    type == LDNS_RR_TYPE_DNAME) &&
 		    out->n_cnames < DNSMSG_MAX_CNAMES) {
 			size_t end = rdata;
 			if (skip_name(buf, pos, &end) && end == pos &&
@@ -411,6 +412,20 @@ put32(uint8_t *p, uint32_t v)
 	return put16(p, (uint16_t)v);
 }
 
+uint8_t
+dnsmsg_block_rcode(enum block_mode mode)
+{
+	switch (mode) {
+	case BLOCK_MODE_NXDOMAIN:
+		return LDNS_RCODE_NXDOMAIN;
+	case BLOCK_MODE_REFUSED:
+		return LDNS_RCODE_REFUSED;
+	case BLOCK_MODE_NULL:
+		break;
+	}
+	return LDNS_RCODE_NOERROR;
+}
+
 /*
  * Written directly rather than through ldns: this is the hot path of a
  * filter, and the answer is the query's header and question plus at most
@@ -421,9 +436,7 @@ dnsmsg_blocked(const uint8_t *query, size_t query_len, const struct dnsq *q,
     enum block_mode mode, uint32_t ttl, uint8_t *out, size_t outlen)
 {
 	static const uint8_t zero[16];
-	uint8_t rcode = mode == BLOCK_MODE_NXDOMAIN ? LDNS_RCODE_NXDOMAIN :
-	    mode == BLOCK_MODE_REFUSED ? LDNS_RCODE_REFUSED :
-	    LDNS_RCODE_NOERROR;
+	uint8_t rcode = dnsmsg_block_rcode(mode);
 	bool address = mode == BLOCK_MODE_NULL &&
 	    q->qclass == LDNS_RR_CLASS_IN &&
 	    (q->qtype == LDNS_RR_TYPE_A || q->qtype == LDNS_RR_TYPE_AAAA);

@@ -58,7 +58,7 @@ struct dnsreply {
 	bool		uncacheable;	/* more TTLs than ttl_offsets holds */
 	size_t		n_addrs;	/* A and AAAA of the answer section */
 	struct dnsaddr	addrs[DNSMSG_MAX_ADDRS];
-	size_t		n_cnames;	/* CNAME targets, in order */
+	size_t		n_cnames;	/* CNAME and DNAME targets, in order */
 	char		cnames[DNSMSG_MAX_CNAMES][DNSMSG_NAME_MAX];
 	size_t		n_ttl_offsets;	/* TTL fields, for cache aging */
 	uint16_t	ttl_offsets[DNSMSG_MAX_TTLS];
@@ -89,6 +89,9 @@ void dnsmsg_set_id(uint8_t *buf, uint16_t id);
  * empty NOERROR; nxdomain and refused set that rcode. Returns its length
  * or 0 when out is too small.
  */
+/* The rcode of a blocked answer in mode. */
+uint8_t dnsmsg_block_rcode(enum block_mode mode);
+
 size_t dnsmsg_blocked(const uint8_t *query, size_t query_len,
     const struct dnsq *q, enum block_mode mode,
     uint32_t ttl, uint8_t *out, size_t outlen);

@@ -192,7 +192,8 @@ events_enabled(void)
 }
 
 static void
-line_answers(struct line *l, const struct dnsreply *reply)
+line_answers(struct line *l, const struct dnsreply *reply,
+    const struct geo_info *geo)
 {
 	char ip[ADDR_STRLEN];
 
@@ -201,7 +202,14 @@ line_answers(struct line *l, const struct dnsreply *reply)
 		const struct dnsaddr *a = &reply->addrs[i];
 		if (inet_ntop(a->family, a->bytes, ip, sizeof(ip)) == NULL)
 			continue;
-		line_printf(l, "%s{\"ip\":\"%s\"}", i ? "," : "", ip);
+		line_printf(l, "%s{\"ip\":\"%s\"", i ? "," : "", ip);
+		if (geo != NULL && geo[i].cc[0] != '\0')
+			line_field(l, "cc", geo[i].cc);
+		if (geo != NULL && geo[i].asn != 0)
+			line_printf(l, ",\"asn\":%u", geo[i].asn);
+		if (geo != NULL && geo[i].org[0] != '\0')
+			line_field(l, "org", geo[i].org);
+		line_printf(l, "}");
 	}
 	line_printf(l, "]");
 	if (reply == NULL || reply->n_cnames == 0)
@@ -229,6 +237,14 @@ events_dns(const struct dns_event *ev)
 	line_field(l, "event", "dns");
 	line_field(l, "client", addr_ntop(ev->client, client, sizeof(client)));
 	line_field(l, "device", v->device);
+	if (ev->mac != NULL) {
+		char mac[18];
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
+		    ev->mac[0], ev->mac[1], ev->mac[2], ev->mac[3], ev->mac[4],
+		    ev->mac[5]);
+		line_field(l, "mac", mac);
+	}
+	line_field(l, "vendor", ev->vendor);
 	line_field(l, "group", v->group);
 	line_field(l, "qname", ev->q->qname);
 	line_field(l, "qtype", dnsmsg_type_name(ev->q->qtype, type,
@@ -236,13 +252,13 @@ events_dns(const struct dns_event *ev)
 	line_field(l, "action", policy_action_name(v->action));
 	line_field(l, "reason", policy_reason_name(v->reason));
 	line_field(l, "list", v->list);
-	if (v->list != NULL)
+	if (v->rule[0] != '\0')	/* a list's rule, or "CN", "AS4134" */
 		line_field(l, "rule", v->rule);
 	if (v->allowlisted)
 		line_printf(l, ",\"allowlisted\":true");
 	line_field(l, "rcode", dnsmsg_rcode_name(ev->rcode, rcode,
 	    sizeof(rcode)));
-	line_answers(l, ev->reply);
+	line_answers(l, ev->reply, ev->geo);
 	line_field(l, "upstream", ev->upstream);
 	if (v->action != POLICY_BLOCK || ev->reply != NULL)
 		line_printf(l, ",\"cached\":%s", ev->cached ? "true" : "false");

@@ -16,10 +16,13 @@
 
 struct dns_event {
 	const struct sockaddr	*client;
+	const uint8_t		*mac;		/* NULL: not known */
+	const char		*vendor;	/* of the MAC, or NULL */
 	const struct dnsq	*q;
 	const struct verdict	*verdict;
 	uint8_t			 rcode;
 	const struct dnsreply	*reply;		/* NULL: none from upstream */
+	const struct geo_info	*geo;		/* per reply->addrs[i], or NULL */
 	const char		*upstream;	/* text, or NULL */
 	bool			 cached;
 	double			 ms;

@@ -45,6 +45,8 @@
 #include "events.h"
 #include "frontend.h"
 #include "log.h"
+#include "neigh.h"
+#include "seen.h"
 #include "upstream.h"
 
 #define UDP_BATCH		32	/* datagrams read per system call */
@@ -52,6 +54,7 @@
 #define TCP_MAX_INFLIGHT	64	/* queries in flight per connection */
 #define ACL_LOG_SLOTS		256
 #define ACL_LOG_INTERVAL	60	/* seconds between logs per address */
+#define SEEN_GRACE		300	/* seconds an answer's address stays known past its TTL */
 
 struct tcp_conn;
 
@@ -86,6 +89,7 @@ struct query {
 	/* Filled by parsing and judging; not cleared beforehand. */
 	struct dnsq		 q;
 	struct verdict		 verdict;
+	struct client_ident	 ident;		/* ident.addr: &client.ss */
 };
 
 TAILQ_HEAD(query_list, query);
@@ -119,6 +123,7 @@ struct udp_batch {
 
 struct frontend {
 	unsigned		 index;
+	struct frontend_shared	 shared;
 	pthread_t		 thread;
 	struct event_base	*base;
 	struct policy		*policy;	/* the snapshot in use */
@@ -133,7 +138,8 @@ struct frontend {
 	struct frontend_stats	 stats;
 	struct acl_log_slot	 acl_log[ACL_LOG_SLOTS];
 	uint8_t			 scratch[DNSMSG_MAX];	/* answers being built */
-	struct dnsreply		 reply;		/* a cached answer, for its event */
+	struct dnsreply		 reply;		/* a cached answer, parsed */
+	struct geo_info		 geo[DNSMSG_MAX_ADDRS];	/* of the answer judged */
 	struct udp_batch	 batch;
 };
 
@@ -215,9 +221,15 @@ log_event(struct query *query, uint8_t rcode, const struct dnsreply *reply,
     const struct conf_upstream *from, bool cached)
 {
 	char upstream[ADDR_STRLEN];
+	const struct client_ident *ident = &query->ident;
+	bool geo = reply != NULL && geo_enabled(query->policy->geo);
 
 	struct dns_event ev = {
 		.client = (struct sockaddr *)&query->client.ss,
+		.mac = ident->has_mac ? ident->mac : NULL,
+		.vendor = ident->has_mac ? oui_vendor(query->fe->shared.oui,
+		    ident->mac) : NULL,
+		.geo = geo ? query->fe->geo : NULL,
 		.q = &query->q,
 		.verdict = &query->verdict,
 		.rcode = rcode,
@@ -261,6 +273,77 @@ cache_key_of(const struct dnsq *q)
 	return key;
 }
 
+/* Answers the query as blocked (after its answer was judged so). */
+static void
+answer_blocked(struct query *query)
+{
+	const struct conf *conf = query->policy->conf;
+	struct frontend *fe = query->fe;
+	size_t len = dnsmsg_blocked(query->wire, query->len, &query->q,
+	    conf->block_mode, conf->block_ttl, fe->scratch,
+	    sizeof(fe->scratch));
+
+	if (len > 0)
+		send_answer(query, fe->scratch, len, sizeof(fe->scratch));
+}
+
+/* Remembers which addresses this client was given, and under what name. */
+static void
+remember_answer(struct query *query, const struct dnsreply *reply)
+{
+	struct seen *seen = query->fe->shared.seen;
+	struct seen_addr client, addr;
+	const struct sockaddr *sa = query->ident.addr;
+
+	if (seen == NULL || reply->n_addrs == 0)
+		return;
+	memset(&client, 0, sizeof(client));
+	client.family = sa->sa_family;
+	if (sa->sa_family == AF_INET)
+		memcpy(client.bytes, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	else
+		memcpy(client.bytes, &((const struct sockaddr_in6 *)sa)->sin6_addr,
+		    16);
+	for (size_t i = 0; i < reply->n_addrs; i++) {
+		addr.family = reply->addrs[i].family;
+		memcpy(addr.bytes, reply->addrs[i].bytes, 16);
+		seen_put(seen, &client, &addr, query->q.qname, reply->min_ttl,
+		    monotonic_seconds());
+	}
+}
+
+/*
+ * Judges an answer (from upstream or the cache: wire, len, parsed) and
+ * sends it, or the blocked answer in its place. The event goes first:
+ * whoever has the answer finds it logged.
+ */
+static void
+answer_judged(struct query *query, uint8_t *wire, size_t len, size_t cap,
+    const struct dnsreply *parsed, const struct conf_upstream *from,
+    bool cached)
+{
+	struct frontend *fe = query->fe;
+	enum policy_action before = query->verdict.action;
+
+	memset(fe->geo, 0, sizeof(fe->geo[0]) * parsed->n_addrs);
+	policy_answer(query->policy, parsed, fe->geo, &query->verdict);
+	if (query->verdict.action == POLICY_BLOCK) {
+		fe->stats.blocked++;
+		if (wants_event(query))
+			log_event(query, dnsmsg_block_rcode(
+			    query->policy->conf->block_mode), parsed, from,
+			    cached);
+		answer_blocked(query);
+		return;
+	}
+	if (query->verdict.action == POLICY_LOG && before != POLICY_LOG)
+		fe->stats.logged++;
+	remember_answer(query, parsed);
+	if (wants_event(query))
+		log_event(query, parsed->rcode, parsed, from, cached);
+	send_answer(query, wire, len, cap);
+}
+
 static void
 upstream_done(void *arg, const uint8_t *reply, size_t len,
     const struct dnsreply *parsed, const struct conf_upstream *from)
@@ -283,12 +366,10 @@ upstream_done(void *arg, const uint8_t *reply, size_t len,
 			    parsed->cache_ttl, parsed->ttl_offsets,
 			    parsed->n_ttl_offsets, monotonic_seconds());
 		}
-		/* The event first: whoever has the answer finds it logged. */
-		if (wants_event(query))
-			log_event(query, parsed->rcode, parsed, from, false);
 		memcpy(fe->scratch, reply, len);
 		dnsmsg_set_id(fe->scratch, query->q.id);
-		send_answer(query, fe->scratch, len, sizeof(fe->scratch));
+		answer_judged(query, fe->scratch, len, sizeof(fe->scratch),
+		    parsed, from, false);
 	}
 	query_free(query);
 	if (conn != NULL)
@@ -306,16 +387,12 @@ answer_from_cache(struct query *query)
 		return false;
 	len = cache_get(fe->cache, &key, query->q.id, fe->scratch,
 	    sizeof(fe->scratch), monotonic_seconds());
-	if (len == 0)
-		return false;
+	if (len == 0 || dnsmsg_parse_reply(fe->scratch, len, &query->q,
+	    query->q.id, &fe->reply) != DNSMSG_OK)
+		return false;	/* parsed before it was cached: cannot fail */
 	fe->stats.cache_hits++;
-	if (wants_event(query)) {
-		if (dnsmsg_parse_reply(fe->scratch, len, &query->q,
-		    query->q.id, &fe->reply) != DNSMSG_OK)
-			return false;	/* cannot happen: it was parsed before */
-		log_event(query, fe->reply.rcode, &fe->reply, NULL, true);
-	}
-	send_answer(query, fe->scratch, len, sizeof(fe->scratch));
+	answer_judged(query, fe->scratch, len, sizeof(fe->scratch), &fe->reply,
+	    NULL, true);
 	return true;
 }
 
@@ -362,6 +439,7 @@ defer_to_upstream(struct query *stack)
 	*query = *stack;
 	memcpy(wire, stack->wire, stack->len);
 	query->wire = wire;
+	query->ident.addr = (struct sockaddr *)&query->client.ss;
 	query->deferred = true;
 	query->slot = NULL;
 	policy_ref(query->policy);
@@ -416,18 +494,16 @@ handle_query(struct frontend *fe, const struct addr *client, int udp_fd,
 			answer_error(&query, LDNS_RCODE_NOTIMPL);
 		return;
 	}
-	policy_query(query.policy, sa, query.q.qname, query.q.qname_len,
-	    &query.verdict);
+	query.ident.addr = (const struct sockaddr *)&query.client.ss;
+	neigh_identify(fe->shared.neigh, &query.ident);
+	policy_query(query.policy, &query.ident, query.q.qname,
+	    query.q.qname_len, &query.verdict);
 	if (query.verdict.action == POLICY_BLOCK) {
 		fe->stats.blocked++;
-		len = dnsmsg_blocked(buf, len, &query.q, conf->block_mode,
-		    conf->block_ttl, fe->scratch, sizeof(fe->scratch));
-		if (len == 0)
-			return;
 		if (wants_event(&query))
-			log_event(&query, fe->scratch[3] & 0x0f, NULL, NULL,
-			    false);
-		send_answer(&query, fe->scratch, len, sizeof(fe->scratch));
+			log_event(&query, dnsmsg_block_rcode(conf->block_mode),
+			    NULL, NULL, false);
+		answer_blocked(&query);
 		return;
 	}
 	if (query.verdict.action == POLICY_LOG)
@@ -682,13 +758,15 @@ take_policy(evutil_socket_t fd, short what, void *arg)
 }
 
 struct frontend *
-frontend_new(unsigned index, struct policy *policy)
+frontend_new(unsigned index, struct policy *policy,
+    const struct frontend_shared *shared)
 {
 	struct frontend *fe = xcalloc(1, sizeof(*fe));
 	const struct conf *conf = policy->conf;
 	char text[ADDR_STRLEN];
 
 	fe->index = index;
+	fe->shared = *shared;
 	fe->policy = policy_ref(policy);
 	atomic_init(&fe->next_policy, NULL);
 	TAILQ_INIT(&fe->pending);

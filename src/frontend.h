@@ -18,6 +18,16 @@
 #include "policy.h"
 
 struct frontend;
+struct neigh;
+struct oui;
+struct seen;
+
+/* What all workers share: read-only, or locked inside. */
+struct frontend_shared {
+	struct neigh		*neigh;		/* the kernel's neighbour table */
+	struct oui		*oui;		/* MAC vendors; may be NULL */
+	struct seen		*seen;		/* answers given, for TLS/QUIC */
+};
 
 struct frontend_stats {
 	uint64_t	queries;
@@ -34,7 +44,8 @@ struct frontend_stats {
  * Creates worker number index with a reference to policy, binding UDP and
  * TCP on every listen address of its configuration; fatal on failure.
  */
-struct frontend *frontend_new(unsigned index, struct policy *policy);
+struct frontend *frontend_new(unsigned index, struct policy *policy,
+    const struct frontend_shared *shared);
 
 /* Starts the worker's thread. */
 void frontend_start(struct frontend *fe);

@@ -29,15 +29,23 @@
 #include "events.h"
 #include "frontend.h"
 #include "log.h"
+#include "neigh.h"
 #include "policy.h"
+#include "seen.h"
 
 #define RESOLV_CONF	"/etc/resolv.conf"
+#define OUI_REGISTRY	"/usr/share/ieee-data/oui.txt"	/* Debian's ieee-data */
+#define NEIGH_REFRESH	5		/* seconds between neighbour table reads */
+#define SEEN_ENTRIES	65536		/* answer addresses remembered */
 
 struct daemon_state {
 	struct event_base	 *base;
 	struct policy		 *policy;	/* the snapshot last published */
 	struct frontend		**workers;
 	unsigned		  n_workers;
+	struct frontend_shared	  shared;
+	struct event		 *neigh_timer;
+	bool			  neigh_warned;
 	const char		 *conf_path;
 };
 
@@ -157,6 +165,22 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
+static void
+refresh_neighbours(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon_state *st = arg;
+	char err[256];
+
+	(void)fd;
+	(void)what;
+	if (!neigh_refresh(st->shared.neigh, err, sizeof(err)) &&
+	    !st->neigh_warned) {
+		log_warnx("neighbour table: %s; devices are known by address "
+		    "only", err);
+		st->neigh_warned = true;
+	}
+}
+
 static unsigned
 worker_count(const struct conf *conf)
 {
@@ -234,10 +258,14 @@ main(int argc, char **argv)
 		fatalx("event_base_new failed");
 	if (!events_open(st.policy->conf->events, err, sizeof(err)))
 		fatalx("events %s", err);
+	st.shared.neigh = neigh_new();
+	st.shared.oui = oui_load(OUI_REGISTRY);
+	st.shared.seen = seen_new(SEEN_ENTRIES, 300);
+	refresh_neighbours(-1, 0, &st);
 	st.n_workers = worker_count(st.policy->conf);
 	st.workers = xcalloc(st.n_workers, sizeof(*st.workers));
 	for (unsigned i = 0; i < st.n_workers; i++)
-		st.workers[i] = frontend_new(i, st.policy);
+		st.workers[i] = frontend_new(i, st.policy, &st.shared);
 
 	if (!opt.foreground) {
 		if (daemon(0, 0) == -1)
@@ -248,6 +276,10 @@ main(int argc, char **argv)
 		signals[i] = evsignal_new(st.base, signos[i], on_signal, &st);
 		evsignal_add(signals[i], NULL);
 	}
+	struct timeval every = { .tv_sec = NEIGH_REFRESH };
+	st.neigh_timer = event_new(st.base, -1, EV_PERSIST, refresh_neighbours,
+	    &st);
+	event_add(st.neigh_timer, &every);
 	for (unsigned i = 0; i < st.n_workers; i++)
 		frontend_start(st.workers[i]);
 	log_info("hushd %s ready, %u worker%s", PACKAGE_VERSION, st.n_workers,
@@ -259,6 +291,10 @@ main(int argc, char **argv)
 	for (unsigned i = 0; i < st.n_workers; i++)
 		frontend_free(st.workers[i]);
 	free(st.workers);
+	event_free(st.neigh_timer);
+	neigh_free(st.shared.neigh);
+	oui_free(st.shared.oui);
+	seen_free(st.shared.seen);
 	for (size_t i = 0; i < 4; i++)
 		event_free(signals[i]);
 	events_close();

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,7 @@ group_from_conf(struct policy *p, struct policy_group *g,
     const struct conf_group *cg)
 {
 	g->name = cg->name;
+	g->conf = cg;
 	g->n_block = cg->n_block;
 	g->block = xcalloc(cg->n_block, sizeof(*g->block));
 	for (size_t i = 0; i < cg->n_block; i++)
@@ -59,6 +61,17 @@ policy_build(struct conf *conf, list_warn_fn warn, void *warn_arg, char *err,
 			goto fail;
 		}
 	}
+
+	char warnings[1024] = "";
+	p->geo = geo_open(conf->geoip_country, conf->geoip_asn, time(NULL),
+	    warnings, sizeof(warnings), lerr, sizeof(lerr));
+	if (p->geo == NULL) {
+		snprintf(err, errlen, "%s", lerr);
+		goto fail;
+	}
+	for (char *line = strtok(warnings, "\n"); line != NULL && warn;
+	    line = strtok(NULL, "\n"))
+		warn(warn_arg, line);
 
 	/* Configured groups, then the default group (configured or not). */
 	p->groups = xcalloc(conf->n_groups + 1, sizeof(*p->groups));
@@ -106,42 +119,83 @@ policy_unref(struct policy *p)
 		list_free(p->lists[i]);
 	free(p->lists);
 	list_free(p->allowlist);
+	geo_close(p->geo);
 	conf_free(p->conf);
 	free(p);
 }
 
+static bool
+ident_in(const struct cidr *cidr, const struct client_ident *client)
+{
+	if (cidr_contains(cidr, client->addr))
+		return true;
+	for (size_t i = 0; i < client->n_siblings; i++)
+		if (cidr_contains(cidr,
+		    (const struct sockaddr *)&client->siblings[i]))
+			return true;
+	return false;
+}
+
+/* The device of client, by MAC, own address, then sibling addresses. */
+static long
+client_device(const struct conf *c, const struct client_ident *client)
+{
+	long best = -1;
+
+	for (size_t i = 0; client->has_mac && i < c->n_devices; i++)
+		if (c->devices[i].by_mac && memcmp(c->devices[i].mac,
+		    client->mac, CONF_MAC_LEN) == 0)
+			return (long)i;
+	for (size_t i = 0; i < c->n_devices; i++) {
+		const struct conf_device *d = &c->devices[i];
+		if (!d->by_mac && cidr_contains(&d->cidr, client->addr) &&
+		    (best < 0 || d->cidr.prefix > c->devices[best].cidr.prefix))
+			best = (long)i;
+	}
+	if (best >= 0)
+		return best;
+	for (size_t i = 0; i < c->n_devices; i++)
+		if (!c->devices[i].by_mac && ident_in(&c->devices[i].cidr,
+		    client))
+			return (long)i;
+	return -1;
+}
+
 /* Fills the verdict's device and group; returns the group. */
 static const struct policy_group *
-client_group(const struct policy *p, const struct sockaddr *client,
+client_group(const struct policy *p, const struct client_ident *client,
     struct verdict *out)
 {
 	const struct conf *c = p->conf;
-	unsigned best = 0;
+	long device = client_device(c, client);
 
 	memset(out, 0, sizeof(*out));
 	out->action = POLICY_PASS;
-	out->group = p->default_group->name;
-	for (size_t i = 0; i < c->n_devices; i++) {
-		const struct conf_device *d = &c->devices[i];
-		if (cidr_contains(&d->cidr, client) &&
-		    (out->device == NULL || d->cidr.prefix > best)) {
-			out->device = d->name;
-			best = d->cidr.prefix;
-		}
-	}
-	/* Groups do not overlap (conf.c refuses that), so the first wins. */
-	for (size_t g = 0; g < c->n_groups; g++)
-		for (size_t i = 0; i < c->groups[g].n_clients; i++)
-			if (cidr_contains(&c->groups[g].clients[i].cidr,
-			    client)) {
-				out->group = p->groups[g].name;
-				return &p->groups[g];
+	out->device = device >= 0 ? c->devices[device].name : NULL;
+	out->rules = p->default_group;
+	/* A group that names the device, then one holding an address. */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t g = 0; g < c->n_groups; g++)
+			for (size_t i = 0; i < c->groups[g].n_clients; i++) {
+				const struct conf_client *cl =
+				    &c->groups[g].clients[i];
+				bool hit = pass == 0 ? device >= 0 &&
+				    cl->device == device :
+				    (cl->device < 0 ||
+				    !c->devices[cl->device].by_mac) &&
+				    ident_in(&cl->cidr, client);
+				if (hit) {
+					out->rules = &p->groups[g];
+					goto found;
+				}
 			}
-	return p->default_group;
+found:
+	out->group = out->rules->name;
+	return out->rules;
 }
 
 void
-policy_client(const struct policy *p, const struct sockaddr *client,
+policy_client(const struct policy *p, const struct client_ident *client,
     struct verdict *out)
 {
 	client_group(p, client, out);
@@ -166,7 +220,7 @@ match_lists(struct list *const *lists, size_t n, const char *qname,
 }
 
 void
-policy_query(const struct policy *p, const struct sockaddr *client,
+policy_query(const struct policy *p, const struct client_ident *client,
     const char *qname, size_t len, struct verdict *out)
 {
 	const struct policy_group *g = client_group(p, client, out);
@@ -182,6 +236,86 @@ policy_query(const struct policy *p, const struct sockaddr *client,
 	} else if (match_lists(g->log, g->n_log, qname, len, out)) {
 		out->action = POLICY_LOG;
 		out->reason = POLICY_REASON_LIST;
+	}
+}
+
+static bool
+has_country(char (*codes)[3], size_t n, const char *cc)
+{
+	for (size_t i = 0; i < n; i++)
+		if (codes[i][0] == cc[0] && codes[i][1] == cc[1])
+			return true;
+	return false;
+}
+
+static bool
+has_asn(const uint32_t *asns, size_t n, uint32_t asn)
+{
+	for (size_t i = 0; i < n; i++)
+		if (asns[i] == asn)
+			return true;
+	return false;
+}
+
+/* Raises the verdict to action for reason; a block is never lowered. */
+static void
+escalate(struct verdict *v, enum policy_action action,
+    enum policy_reason reason, const char *list, const char *rule)
+{
+	if (v->action >= action)
+		return;
+	v->action = action;
+	v->reason = reason;
+	v->list = list;
+	v->line = 0;
+	snprintf(v->rule, sizeof(v->rule), "%s", rule);
+}
+
+void
+policy_answer(const struct policy *p, const struct dnsreply *reply,
+    struct geo_info *geo, struct verdict *v)
+{
+	const struct policy_group *g = v->rules;
+	const struct conf_group *cg = g->conf;
+	struct verdict found;
+
+	if (v->allowlisted || v->action == POLICY_BLOCK)
+		return;
+	for (size_t i = 0; i < reply->n_cnames; i++) {
+		const char *name = reply->cnames[i];
+		size_t len = strlen(name);
+		if (match_lists(g->block, g->n_block, name, len, &found)) {
+			escalate(v, POLICY_BLOCK, POLICY_REASON_CNAME,
+			    found.list, found.rule);
+			return;
+		}
+		if (match_lists(g->log, g->n_log, name, len, &found))
+			escalate(v, POLICY_LOG, POLICY_REASON_CNAME,
+			    found.list, found.rule);
+	}
+	if (geo == NULL || !geo_enabled(p->geo))
+		return;
+	for (size_t i = 0; i < reply->n_addrs; i++) {
+		const struct dnsaddr *a = &reply->addrs[i];
+		char as[16];
+		geo_lookup_bytes(p->geo, a->family, a->bytes, &geo[i]);
+		if (cg == NULL)
+			continue;
+		snprintf(as, sizeof(as), "AS%u", geo[i].asn);
+		if (geo[i].cc[0] != '\0' && has_country(cg->block_country,
+		    cg->n_block_country, geo[i].cc))
+			escalate(v, POLICY_BLOCK, POLICY_REASON_COUNTRY, NULL,
+			    geo[i].cc);
+		else if (geo[i].asn != 0 && has_asn(cg->block_asn,
+		    cg->n_block_asn, geo[i].asn))
+			escalate(v, POLICY_BLOCK, POLICY_REASON_ASN, NULL, as);
+		else if (geo[i].cc[0] != '\0' && has_country(cg->log_country,
+		    cg->n_log_country, geo[i].cc))
+			escalate(v, POLICY_LOG, POLICY_REASON_COUNTRY, NULL,
+			    geo[i].cc);
+		else if (geo[i].asn != 0 && has_asn(cg->log_asn,
+		    cg->n_log_asn, geo[i].asn))
+			escalate(v, POLICY_LOG, POLICY_REASON_ASN, NULL, as);
 	}
 }
 

@@ -17,6 +17,8 @@
 #include <sys/socket.h>
 
 #include "conf.h"
+#include "dnsmsg.h"
+#include "geo.h"
 #include "lists.h"
 
 enum policy_action {
@@ -38,11 +40,12 @@ enum policy_reason {
 };
 
 struct policy_group {
-	const char	 *name;
-	struct list	**block;
-	size_t		  n_block;
-	struct list	**log;
-	size_t		  n_log;
+	const char		 *name;
+	const struct conf_group	 *conf;		/* NULL: the implicit default */
+	struct list		**block;
+	size_t			  n_block;
+	struct list		**log;
+	size_t			  n_log;
 };
 
 struct policy {
@@ -52,12 +55,29 @@ struct policy {
 	struct policy_group	 *groups;	/* conf->groups, then default */
 	size_t			  n_groups;
 	struct policy_group	 *default_group;
+	struct geo		 *geo;		/* may hold no database */
 	atomic_uint		  refs;		/* workers and queries in flight */
+};
+
+/*
+ * Who asks: the address, and what the kernel's neighbour table says of it
+ * (its MAC, and the other addresses the same MAC uses: a phone's IPv4
+ * address and its rotating IPv6 ones are one device).
+ */
+#define POLICY_MAX_SIBLINGS	8
+
+struct client_ident {
+	const struct sockaddr	*addr;
+	bool			 has_mac;
+	uint8_t			 mac[CONF_MAC_LEN];
+	size_t			 n_siblings;
+	struct sockaddr_storage	 siblings[POLICY_MAX_SIBLINGS];
 };
 
 struct verdict {
 	enum policy_action	 action;
 	enum policy_reason	 reason;
+	const struct policy_group *rules;	/* the client's group */
 	const char		*group;
 	const char		*device;	/* NULL when the client has none */
 	const char		*list;		/* matching list, or NULL */
@@ -68,9 +88,10 @@ struct verdict {
 
 /*
  * Builds a snapshot from conf, taking ownership of it, and loads every
- * list. Malformed list lines go to warn. A list that cannot be read fails
- * the build: NULL, with "file:line: list NAME: path: reason" in err, and
- * conf freed.
+ * list and geolocation database. Malformed list lines and geo warnings
+ * (a missing database, an old one) go to warn. A list that cannot be read
+ * or a corrupt database fails the build: NULL, with "file:line: list NAME:
+ * path: reason" (or "path: reason") in err, and conf freed.
  */
 struct policy *policy_build(struct conf *conf, list_warn_fn warn,
     void *warn_arg, char *err, size_t errlen);
@@ -78,16 +99,32 @@ struct policy *policy_build(struct conf *conf, list_warn_fn warn,
 struct policy *policy_ref(struct policy *policy);
 void policy_unref(struct policy *policy);
 
-/* Fills group and device of the verdict for client; action PASS. */
-void policy_client(const struct policy *policy, const struct sockaddr *client,
-    struct verdict *out);
+/*
+ * Fills group and device of the verdict for client; action PASS. A device
+ * named by MAC wins, then one whose prefix holds the address, then one
+ * holding an address with the same MAC. The group is the device's, else
+ * the one whose clients hold the address (or a sibling), else default.
+ */
+void policy_client(const struct policy *policy,
+    const struct client_ident *client, struct verdict *out);
 
 /*
  * Judges qname (normalised: lowercase, no trailing dot) for client: the
  * allowlist wins, then the group's block lists, then its log lists.
  */
-void policy_query(const struct policy *policy, const struct sockaddr *client,
-    const char *qname, size_t len, struct verdict *out);
+void policy_query(const struct policy *policy,
+    const struct client_ident *client, const char *qname, size_t len,
+    struct verdict *out);
+
+/*
+ * Judges an upstream answer to a query already judged into v (pass or
+ * log): a name of its CNAME chain on the group's lists (reason "cname"),
+ * an address in a country or AS the group blocks or logs. Fills geo[i]
+ * for each reply->addrs[i] when a database is open (geo may be NULL).
+ * Allowlisted names are not judged again.
+ */
+void policy_answer(const struct policy *policy, const struct dnsreply *reply,
+    struct geo_info *geo, struct verdict *v);
 
 const char *policy_action_name(enum policy_action action);
 /* NULL for POLICY_REASON_NONE. */

@@ -94,7 +94,8 @@ test_full_configuration(void **state)
 	assert_int_equal(c->n_groups, 2);
 	assert_string_equal(c->groups[0].name, "iot");
 	assert_int_equal(c->groups[0].n_clients, 2);
-	assert_string_equal(c->groups[0].clients[0].device, "tv");
+	assert_int_equal(c->groups[0].clients[0].device, 0);
+	assert_int_equal(c->groups[0].clients[1].device, -1);
 	assert_int_equal(c->groups[0].n_block, 1);
 	assert_int_equal(c->groups[0].block[0], 0);
 	assert_int_equal(c->groups[0].n_log, 1);
@@ -205,6 +206,49 @@ test_tls_upstreams(void **state)
 	    "/etc/hushd/hushd.conf:3: 'workers' must be auto or 1 to 64");
 	expect_error(MINIMAL "workers 65\n",
 	    "/etc/hushd/hushd.conf:3: 'workers': 65 is larger than 64");
+}
+
+static void
+test_geo_devices_and_rules(void **state)
+{
+	(void)state;
+	struct conf *c = parse(MINIMAL
+	    "geoip-country GeoLite2-Country.mmdb\n"
+	    "geoip-asn /var/lib/GeoIP/GeoLite2-ASN.mmdb\n"
+	    "device phone 64:09:80:AB:cd:EF\n"
+	    "device tablet 64-09-80-00-00-01\n"
+	    "group kids {\n clients phone\n block-country cn ru\n"
+	    " log-country BY\n block-asn 4134 AS4837\n log-asn 45102\n}\n"
+	    "group teens {\n clients tablet 192.168.1.0/24\n}\n");
+
+	assert_non_null(c);
+	assert_string_equal(c->geoip_country, "/etc/hushd/GeoLite2-Country.mmdb");
+	assert_string_equal(c->geoip_asn, "/var/lib/GeoIP/GeoLite2-ASN.mmdb");
+	assert_true(c->devices[0].by_mac);
+	assert_memory_equal(c->devices[0].mac, "\x64\x09\x80\xab\xcd\xef", 6);
+	const struct conf_group *g = &c->groups[0];
+	assert_int_equal(g->n_block_country, 2);
+	assert_string_equal(g->block_country[0], "CN");
+	assert_string_equal(g->block_country[1], "RU");
+	assert_string_equal(g->log_country[0], "BY");
+	assert_int_equal(g->n_block_asn, 2);
+	assert_int_equal(g->block_asn[1], 4837);
+	assert_int_equal(g->log_asn[0], 45102);
+	conf_free(c);
+
+	expect_error(MINIMAL "group g {\n block-country CHN\n}\n",
+	    "/etc/hushd/hushd.conf:4: 'block-country': 'CHN' is not a "
+	    "two-letter ISO 3166 country code");
+	expect_error(MINIMAL "group g {\n log-asn AS0\n}\n",
+	    "/etc/hushd/hushd.conf:4: 'log-asn': 0 is not an AS number");
+	expect_error(MINIMAL "group g {\n block-asn 99999999999\n}\n",
+	    "/etc/hushd/hushd.conf:4: 'block-asn': 99999999999 is larger than "
+	    "4294967295");
+	expect_error(MINIMAL "device a 02:00:00:00:00:01\n"
+	    "device b 02-00-00-00-00-01\n"
+	    "group g1 {\n clients a\n}\ngroup g2 {\n clients b\n}\n",
+	    "/etc/hushd/hushd.conf:9: a client of group 'g2' is also in group "
+	    "'g1' (line 6)");
 }
 
 static void
@@ -328,8 +372,11 @@ test_reference_errors(void **state)
 	expect_error(MINIMAL "device tv 10.0.0.1\ndevice tv 10.0.0.2\n",
 	    "/etc/hushd/hushd.conf:4: device 'tv' is already defined on line 3");
 	expect_error(MINIMAL "device tv tv.lan\n",
-	    "/etc/hushd/hushd.conf:3: device 'tv': 'tv.lan': not an IP address "
-	    "or prefix");
+	    "/etc/hushd/hushd.conf:3: device 'tv': 'tv.lan' is neither an "
+	    "address, a prefix nor a MAC address");
+	expect_error(MINIMAL "device tv 64:09:80:12:34\n",
+	    "/etc/hushd/hushd.conf:3: device 'tv': '64:09:80:12:34' is neither "
+	    "an address, a prefix nor a MAC address");
 	expect_error(MINIMAL "group g {\n}\ngroup g {\n}\n",
 	    "/etc/hushd/hushd.conf:5: group 'g' is already defined on line 3");
 	expect_error(MINIMAL "group default {\n clients 10.0.0.1\n}\n",
@@ -393,6 +440,7 @@ main(void)
 		cmocka_unit_test(test_events_stdout_and_crlf),
 		cmocka_unit_test(test_upstream_system),
 		cmocka_unit_test(test_tls_upstreams),
+		cmocka_unit_test(test_geo_devices_and_rules),
 		cmocka_unit_test(test_syntax_errors),
 		cmocka_unit_test(test_nul_and_long_words),
 		cmocka_unit_test(test_value_errors),

@@ -90,12 +90,35 @@ client(const char *text)
 }
 
 static void
+judge_ident(const struct policy *p, struct client_ident *ident,
+    const char *name, struct verdict *v)
+{
+	policy_query(p, ident, name, strlen(name), v);
+}
+
+static void
 judge(const struct policy *p, const char *who, const char *name,
     struct verdict *v)
 {
 	struct sockaddr_storage ss = client(who);
+	struct client_ident ident = { .addr = (struct sockaddr *)&ss };
 
-	policy_query(p, (struct sockaddr *)&ss, name, strlen(name), v);
+	judge_ident(p, &ident, name, v);
+}
+
+/* A client known by its MAC, with sibling addresses (NULL-terminated). */
+static void
+judge_mac(const struct policy *p, const char *who, const char *mac,
+    const char **siblings, const char *name, struct verdict *v)
+{
+	struct sockaddr_storage ss = client(who);
+	struct client_ident ident = { .addr = (struct sockaddr *)&ss };
+
+	ident.has_mac = conf_parse_mac(mac, ident.mac);
+	assert_true(ident.has_mac);
+	for (; siblings != NULL && *siblings != NULL; siblings++)
+		ident.siblings[ident.n_siblings++] = client(*siblings);
+	judge_ident(p, &ident, name, v);
 }
 
 #define BASE "listen 127.0.0.1:5300\nupstream 192.0.2.53\n" \
@@ -228,6 +251,86 @@ test_unreadable_list_fails_the_build(void **state)
 }
 
 static void
+test_devices_by_mac_and_siblings(void **state)
+{
+	(void)state;
+	const char *v4[] = { "192.168.1.40", NULL };
+	struct policy *p = build(BASE
+	    "device phone 64:09:80:12:34:56\n"
+	    "device tv 192.168.1.23\n"
+	    "group kids {\n clients phone\n block ads tel\n}\n"
+	    "group iot {\n clients tv\n block tel\n}\n"
+	    "group default {\n log ads\n}\n");
+	struct verdict v;
+
+	assert_non_null(p);
+	/* The phone over a rotating IPv6 address: same device, same group. */
+	judge_mac(p, "fd00::1234:5678", "64:09:80:12:34:56", v4, "ads.example",
+	    &v);
+	assert_int_equal(v.action, POLICY_BLOCK);
+	assert_string_equal(v.device, "phone");
+	assert_string_equal(v.group, "kids");
+	/* Its MAC wins over whatever address it has today. */
+	judge_mac(p, "192.168.1.23", "64-09-80-12-34-56", NULL, "ads.example",
+	    &v);
+	assert_string_equal(v.device, "phone");
+	assert_string_equal(v.group, "kids");
+	/* The TV's IPv6 address shares its MAC with 192.168.1.23. */
+	const char *tv_v4[] = { "192.168.1.23", NULL };
+	judge_mac(p, "fd00::23", "aa:bb:cc:00:00:23", tv_v4, "telemetry.example",
+	    &v);
+	assert_int_equal(v.action, POLICY_BLOCK);
+	assert_string_equal(v.device, "tv");
+	assert_string_equal(v.group, "iot");
+	/* Unknown MAC and address: the default group. */
+	judge_mac(p, "fd00::99", "aa:bb:cc:00:00:99", NULL, "ads.example", &v);
+	assert_null(v.device);
+	assert_string_equal(v.group, "default");
+	assert_int_equal(v.action, POLICY_LOG);
+	policy_unref(p);
+}
+
+static void
+test_cname_chain_judged(void **state)
+{
+	(void)state;
+	struct policy *p = build(BASE "group default {\n block ads\n log tel\n}\n");
+	struct dnsreply *reply = calloc(1, sizeof(*reply));
+	struct verdict v;
+
+	assert_non_null(p);
+	assert_non_null(reply);
+	judge(p, "10.0.0.1", "innocent.example", &v);
+	assert_int_equal(v.action, POLICY_PASS);
+	reply->n_cnames = 2;
+	strcpy(reply->cnames[0], "edge.cdn.example");
+	strcpy(reply->cnames[1], "eu.tracker.example");
+	policy_answer(p, reply, NULL, &v);
+	assert_int_equal(v.action, POLICY_BLOCK);
+	assert_int_equal(v.reason, POLICY_REASON_CNAME);
+	assert_string_equal(v.list, "ads");
+	assert_string_equal(v.rule, "tracker.example");
+
+	judge(p, "10.0.0.1", "innocent.example", &v);
+	strcpy(reply->cnames[1], "telemetry.example");
+	policy_answer(p, reply, NULL, &v);
+	assert_int_equal(v.action, POLICY_LOG);
+	assert_int_equal(v.reason, POLICY_REASON_CNAME);
+	assert_string_equal(v.list, "tel");
+
+	/* An allowlisted name is not judged again by its answer. */
+	policy_unref(p);
+	write_file("allow2.txt", "innocent.example\n");
+	p = build(BASE "allowlist allow2.txt\n");
+	judge(p, "10.0.0.1", "innocent.example", &v);
+	strcpy(reply->cnames[1], "eu.tracker.example");
+	policy_answer(p, reply, NULL, &v);
+	assert_int_equal(v.action, POLICY_PASS);
+	free(reply);
+	policy_unref(p);
+}
+
+static void
 test_references_and_names(void **state)
 {
 	(void)state;
@@ -257,6 +360,8 @@ main(void)
 		cmocka_unit_test(test_block_wins_over_log),
 		cmocka_unit_test(test_allowlist_wins),
 		cmocka_unit_test(test_unreadable_list_fails_the_build),
+		cmocka_unit_test(test_devices_by_mac_and_siblings),
+		cmocka_unit_test(test_cname_chain_judged),
 		cmocka_unit_test(test_references_and_names),
 	};
 
