@@ -617,6 +617,48 @@ group_asns(struct parser *p, uint32_t **asns, size_t *count)
 }
 
 static bool
+parse_sni_rule(struct parser *p, enum sni_rule *out)
+{
+	if (!expect_args(p, 1, 1))
+		return false;
+	for (enum sni_rule r = SNI_RULE_ALLOW; r <= SNI_RULE_BLOCK; r++)
+		if (strcmp(p->words[1], sni_rule_name(r)) == 0) {
+			*out = r;
+			return true;
+		}
+	return parse_error(p, p->stmt_line,
+	    "'%s' must be allow, log or block, not '%s'", p->words[0],
+	    p->words[1]);
+}
+
+/* sni-listen ADDR:PORT [to ADDR:PORT] */
+static bool
+key_sni_listen(struct parser *p)
+{
+	struct conf *c = p->conf;
+	struct conf_sni_listen l = { .line = p->stmt_line };
+	const char *err;
+
+	if (!expect_args(p, 1, 3))
+		return false;
+	if ((err = addr_parse(p->words[1], 443, &l.listen)) != NULL)
+		return parse_error(p, p->stmt_line, "sni-listen '%s': %s",
+		    p->words[1], err);
+	if (p->n_words == 3 || (p->n_words == 4 &&
+	    strcmp(p->words[2], "to") != 0))
+		return parse_error(p, p->stmt_line,
+		    "expected 'sni-listen ADDR:PORT [to ADDR:PORT]'");
+	if (p->n_words == 4) {
+		if ((err = addr_parse(p->words[3], 443, &l.to)) != NULL)
+			return parse_error(p, p->stmt_line,
+			    "sni-listen ... to '%s': %s", p->words[3], err);
+		l.forced = true;
+	}
+	*(struct conf_sni_listen *)APPEND(c->sni_listen, c->n_sni_listen) = l;
+	return true;
+}
+
+static bool
 key_group(struct parser *p)
 {
 	struct conf *c = p->conf;
@@ -668,6 +710,10 @@ key_group(struct parser *p)
 				    &g->n_block_asn);
 			else if (strcmp(key, "log-asn") == 0)
 				ok = group_asns(p, &g->log_asn, &g->n_log_asn);
+			else if (strcmp(key, "sni-missing") == 0)
+				ok = parse_sni_rule(p, &g->sni_missing);
+			else if (strcmp(key, "unresolved-ip") == 0)
+				ok = parse_sni_rule(p, &g->unresolved_ip);
 			else
 				ok = parse_error(p, p->stmt_line,
 				    "unknown key '%s' in group '%s'", key,
@@ -748,6 +794,12 @@ static const struct key keys[] = {
 	{ "tcp-max-connections", key_simple },
 	{ "allowlist",		key_simple },
 	{ "workers",		key_simple },
+	{ "sni-listen",		key_sni_listen },
+	{ "sni-timeout",	key_simple },
+	{ "sni-idle-timeout",	key_simple },
+	{ "sni-max-connections", key_simple },
+	{ "sni-max-per-client",	key_simple },
+	{ "ech-strip",		key_simple },
 	{ "geoip-country",	key_simple },
 	{ "geoip-asn",		key_simple },
 };
@@ -764,20 +816,31 @@ key_simple(struct parser *p)
 	if (!expect_args(p, 1, 1))
 		return false;
 	value = p->words[1];
-	if (strcmp(key, "upstream-timeout") == 0 ||
-	    strcmp(key, "query-timeout") == 0 ||
-	    strcmp(key, "tcp-idle-timeout") == 0) {
-		if (!parse_duration_ms(p, value, 3600 * 1000, &ms))
+	unsigned *duration = strcmp(key, "upstream-timeout") == 0 ?
+	    &c->upstream_timeout_ms : strcmp(key, "query-timeout") == 0 ?
+	    &c->query_timeout_ms : strcmp(key, "tcp-idle-timeout") == 0 ?
+	    &c->tcp_idle_timeout_ms : strcmp(key, "sni-timeout") == 0 ?
+	    &c->sni_timeout_ms : strcmp(key, "sni-idle-timeout") == 0 ?
+	    &c->sni_idle_timeout_ms : NULL;
+	unsigned *count = strcmp(key, "tcp-max-connections") == 0 ?
+	    &c->tcp_max_connections : strcmp(key, "sni-max-connections") == 0 ?
+	    &c->sni_max_connections : strcmp(key, "sni-max-per-client") == 0 ?
+	    &c->sni_max_per_client : NULL;
+
+	if (duration != NULL) {
+		if (!parse_duration_ms(p, value, 86400 * 1000, &ms))
 			return false;
 		if (ms == 0)
 			return parse_error(p, p->stmt_line,
 			    "'%s' must be longer than 0", key);
-		if (key[0] == 'u')
-			c->upstream_timeout_ms = (unsigned)ms;
-		else if (key[0] == 'q')
-			c->query_timeout_ms = (unsigned)ms;
-		else
-			c->tcp_idle_timeout_ms = (unsigned)ms;
+		*duration = (unsigned)ms;
+	} else if (count != NULL) {
+		if (!parse_uint(p, value, 1000000, &n))
+			return false;
+		if (n == 0)
+			return parse_error(p, p->stmt_line,
+			    "'%s' must be at least 1", key);
+		*count = (unsigned)n;
 	} else if (strcmp(key, "block-ttl") == 0) {
 		if (!parse_duration_ms(p, value, 86400ULL * 1000 * 7, &ms))
 			return false;
@@ -786,13 +849,6 @@ key_simple(struct parser *p)
 		if (!parse_uint(p, value, 10000000, &n))
 			return false;
 		c->cache_size = (size_t)n;
-	} else if (strcmp(key, "tcp-max-connections") == 0) {
-		if (!parse_uint(p, value, 100000, &n))
-			return false;
-		if (n == 0)
-			return parse_error(p, p->stmt_line,
-			    "'%s' must be at least 1", key);
-		c->tcp_max_connections = (unsigned)n;
 	} else if (strcmp(key, "workers") == 0) {
 		if (strcmp(value, "auto") == 0)
 			c->workers = 0;
@@ -817,6 +873,8 @@ key_simple(struct parser *p)
 			    "not '%s'", value);
 	} else if (strcmp(key, "log-allowed") == 0)
 		return parse_bool(p, value, &c->log_allowed);
+	else if (strcmp(key, "ech-strip") == 0)
+		return parse_bool(p, value, &c->ech_strip);
 	else if (strcmp(key, "events") == 0) {
 		free(c->events);
 		c->events = strcmp(value, "-") == 0 ? xstrdup("-") :
@@ -874,6 +932,11 @@ conf_parse(const char *path, const char *buf, size_t len,
 	p.conf->log_allowed = true;
 	p.conf->tcp_idle_timeout_ms = 10000;
 	p.conf->tcp_max_connections = 256;
+	p.conf->sni_timeout_ms = 5000;
+	p.conf->sni_idle_timeout_ms = 600 * 1000;
+	p.conf->sni_max_connections = 4096;
+	p.conf->sni_max_per_client = 256;
+	p.conf->ech_strip = true;
 
 	if (memchr(buf, '\0', len) != NULL) {
 		ok = parse_error(&p, 1, "file contains a NUL byte");
@@ -969,6 +1032,7 @@ conf_free(struct conf *c)
 		return;
 	free(c->path);
 	free(c->listen);
+	free(c->sni_listen);
 	for (size_t i = 0; i < c->n_upstreams; i++) {
 		free(c->upstreams[i].tls_name);
 		free(c->upstreams[i].ca_file);
@@ -1008,6 +1072,20 @@ conf_find_list(const struct conf *c, const char *name)
 		if (strcmp(c->lists[i].name, name) == 0)
 			return (long)i;
 	return -1;
+}
+
+const char *
+sni_rule_name(enum sni_rule rule)
+{
+	switch (rule) {
+	case SNI_RULE_ALLOW:
+		return "allow";
+	case SNI_RULE_LOG:
+		return "log";
+	case SNI_RULE_BLOCK:
+		return "block";
+	}
+	return "?";
 }
 
 const char *

@@ -51,6 +51,20 @@ struct conf_client {		/* one member of a group's "clients" */
 	unsigned	 line;
 };
 
+/* What to do with a TLS connection that has no SNI, or no DNS answer behind it. */
+enum sni_rule {
+	SNI_RULE_ALLOW,
+	SNI_RULE_LOG,
+	SNI_RULE_BLOCK,
+};
+
+struct conf_sni_listen {
+	struct addr	 listen;
+	bool		 forced;	/* "to": every connection goes there */
+	struct addr	 to;
+	unsigned	 line;
+};
+
 struct conf_group {
 	char			*name;
 	unsigned		 line;
@@ -68,6 +82,8 @@ struct conf_group {
 	size_t			 n_block_asn;
 	uint32_t		*log_asn;
 	size_t			 n_log_asn;
+	enum sni_rule		 sni_missing;
+	enum sni_rule		 unresolved_ip;
 };
 
 struct conf {
@@ -91,6 +107,13 @@ struct conf {
 	struct conf_list	*lists;
 	size_t			 n_lists;
 	char			*allowlist;
+	struct conf_sni_listen	*sni_listen;
+	size_t			 n_sni_listen;
+	unsigned		 sni_timeout_ms;	/* to receive a ClientHello */
+	unsigned		 sni_idle_timeout_ms;	/* relay without traffic */
+	unsigned		 sni_max_connections;
+	unsigned		 sni_max_per_client;
+	bool			 ech_strip;
 	char			*geoip_country;	/* MaxMind DB files, or NULL */
 	char			*geoip_asn;
 	struct conf_device	*devices;
@@ -120,5 +143,6 @@ long conf_find_list(const struct conf *conf, const char *name);
 bool conf_parse_mac(const char *text, uint8_t mac[CONF_MAC_LEN]);
 
 const char *block_mode_name(enum block_mode mode);
+const char *sni_rule_name(enum sni_rule rule);
 
 #endif
