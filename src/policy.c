@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <netinet/in.h>
 #include <stdio.h>
 #include <time.h>
 #include <stdlib.h>
@@ -271,6 +272,41 @@ escalate(struct verdict *v, enum policy_action action,
 	snprintf(v->rule, sizeof(v->rule), "%s", rule);
 }
 
+static enum policy_action
+sni_rule_action(enum sni_rule rule)
+{
+	return rule == SNI_RULE_BLOCK ? POLICY_BLOCK :
+	    rule == SNI_RULE_LOG ? POLICY_LOG : POLICY_PASS;
+}
+
+/* Country and AS rules of the group for one address. */
+static void
+judge_address(const struct policy *p, const struct conf_group *cg,
+    int family, const uint8_t *bytes, struct geo_info *geo,
+    struct verdict *v)
+{
+	char as[16];
+
+	if (!geo_enabled(p->geo))
+		return;
+	geo_lookup_bytes(p->geo, family, bytes, geo);
+	if (cg == NULL)
+		return;
+	snprintf(as, sizeof(as), "AS%u", geo->asn);
+	if (geo->cc[0] != '\0' && has_country(cg->block_country,
+	    cg->n_block_country, geo->cc))
+		escalate(v, POLICY_BLOCK, POLICY_REASON_COUNTRY, NULL, geo->cc);
+	else if (geo->asn != 0 && has_asn(cg->block_asn, cg->n_block_asn,
+	    geo->asn))
+		escalate(v, POLICY_BLOCK, POLICY_REASON_ASN, NULL, as);
+	else if (geo->cc[0] != '\0' && has_country(cg->log_country,
+	    cg->n_log_country, geo->cc))
+		escalate(v, POLICY_LOG, POLICY_REASON_COUNTRY, NULL, geo->cc);
+	else if (geo->asn != 0 && has_asn(cg->log_asn, cg->n_log_asn,
+	    geo->asn))
+		escalate(v, POLICY_LOG, POLICY_REASON_ASN, NULL, as);
+}
+
 void
 policy_answer(const struct policy *p, const struct dnsreply *reply,
     struct geo_info *geo, struct verdict *v)
@@ -295,28 +331,42 @@ policy_answer(const struct policy *p, const struct dnsreply *reply,
 	}
 	if (geo == NULL || !geo_enabled(p->geo))
 		return;
-	for (size_t i = 0; i < reply->n_addrs; i++) {
-		const struct dnsaddr *a = &reply->addrs[i];
-		char as[16];
-		geo_lookup_bytes(p->geo, a->family, a->bytes, &geo[i]);
-		if (cg == NULL)
-			continue;
-		snprintf(as, sizeof(as), "AS%u", geo[i].asn);
-		if (geo[i].cc[0] != '\0' && has_country(cg->block_country,
-		    cg->n_block_country, geo[i].cc))
-			escalate(v, POLICY_BLOCK, POLICY_REASON_COUNTRY, NULL,
-			    geo[i].cc);
-		else if (geo[i].asn != 0 && has_asn(cg->block_asn,
-		    cg->n_block_asn, geo[i].asn))
-			escalate(v, POLICY_BLOCK, POLICY_REASON_ASN, NULL, as);
-		else if (geo[i].cc[0] != '\0' && has_country(cg->log_country,
-		    cg->n_log_country, geo[i].cc))
-			escalate(v, POLICY_LOG, POLICY_REASON_COUNTRY, NULL,
-			    geo[i].cc);
-		else if (geo[i].asn != 0 && has_asn(cg->log_asn,
-		    cg->n_log_asn, geo[i].asn))
-			escalate(v, POLICY_LOG, POLICY_REASON_ASN, NULL, as);
+	for (size_t i = 0; i < reply->n_addrs; i++)
+		judge_address(p, cg, reply->addrs[i].family,
+		    reply->addrs[i].bytes, &geo[i], v);
+}
+
+void
+policy_sni(const struct policy *p, const struct client_ident *client,
+    const char *sni, size_t len, bool ech, const struct sockaddr *dst,
+    bool dns_seen, struct geo_info *geo, struct verdict *v)
+{
+	struct geo_info unused;
+	const struct conf_group *cg;
+	int family;
+	const uint8_t *bytes;
+
+	if (sni != NULL)
+		policy_query(p, client, sni, len, v);
+	else
+		client_group(p, client, v);
+	if (v->allowlisted)
+		return;
+	cg = v->rules->conf;
+	if ((sni == NULL || ech) && cg != NULL)
+		escalate(v, sni_rule_action(cg->sni_missing),
+		    POLICY_REASON_NO_SNI, NULL, "");
+	if (dst->sa_family == AF_INET) {
+		family = AF_INET;
+		bytes = (const uint8_t *)&((const struct sockaddr_in *)dst)->sin_addr;
+	} else {
+		family = AF_INET6;
+		bytes = ((const struct sockaddr_in6 *)dst)->sin6_addr.s6_addr;
 	}
+	judge_address(p, cg, family, bytes, geo ? geo : &unused, v);
+	if (!dns_seen && cg != NULL)
+		escalate(v, sni_rule_action(cg->unresolved_ip),
+		    POLICY_REASON_UNRESOLVED_IP, NULL, "");
 }
 
 const char *

@@ -126,6 +126,18 @@ void policy_query(const struct policy *policy,
 void policy_answer(const struct policy *policy, const struct dnsreply *reply,
     struct geo_info *geo, struct verdict *v);
 
+/*
+ * Judges a TLS (or QUIC) connection of client to dst: its SNI (normalised,
+ * or NULL when it sent none) against the allowlist and the group's lists,
+ * the group's sni-missing rule when there is no SNI or only an ECH outer
+ * one (ech), the country and AS of dst, and the unresolved-ip rule when
+ * no DNS answer gave this client dst (dns_seen false). geo may be NULL.
+ */
+void policy_sni(const struct policy *policy,
+    const struct client_ident *client, const char *sni, size_t len,
+    bool ech, const struct sockaddr *dst, bool dns_seen,
+    struct geo_info *geo, struct verdict *out);
+
 const char *policy_action_name(enum policy_action action);
 /* NULL for POLICY_REASON_NONE. */
 const char *policy_reason_name(enum policy_reason reason);
