@@ -37,8 +37,9 @@
 /* A shard's entries are numbered in 32 bits, SEEN_NONE excluded. */
 #define SEEN_SHARD_MAX	((size_t)1 << 30)
 
-/* Family byte and 16 address bytes of client, then of addr. */
-#define SEEN_KEY_LEN	34
+/* A family byte and 16 address bytes; a key is client's, then addr's. */
+#define SEEN_ADDR_LEN	17
+#define SEEN_KEY_LEN	(2 * SEEN_ADDR_LEN)
 
 struct seen_entry {
 	uint64_t	expires;
@@ -80,11 +81,11 @@ seen_key(const struct seen_addr *client, const struct seen_addr *addr,
 	memset(key, 0, SEEN_KEY_LEN);
 	for (i = 0; i < 2; i++) {
 		if (a[i]->family == AF_INET) {
-			key[i * 17] = 4;
-			memcpy(key + i * 17 + 1, a[i]->bytes, 4);
+			key[i * SEEN_ADDR_LEN] = 4;
+			memcpy(key + i * SEEN_ADDR_LEN + 1, a[i]->bytes, 4);
 		} else if (a[i]->family == AF_INET6) {
-			key[i * 17] = 6;
-			memcpy(key + i * 17 + 1, a[i]->bytes, 16);
+			key[i * SEEN_ADDR_LEN] = 6;
+			memcpy(key + i * SEEN_ADDR_LEN + 1, a[i]->bytes, 16);
 		} else
 			return false;
 	}
@@ -148,7 +149,7 @@ static struct seen_shard *
 seen_shard(const struct seen *seen, const uint8_t key[SEEN_KEY_LEN])
 {
 	/* The client half of the key alone picks the shard. */
-	return &seen->shards[siphash13(seen->hash_key, key, SEEN_KEY_LEN / 2) %
+	return &seen->shards[siphash13(seen->hash_key, key, SEEN_ADDR_LEN) %
 	    seen->nshards];
 }
 
