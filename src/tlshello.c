@@ -42,6 +42,7 @@
 #define RECORD_HEADER_LEN	5
 #define RECORD_MAX_LEN		16384	/* 2^14, RFC 8446 §5.1 */
 #define CONTENT_HANDSHAKE	22
+#define RECORD_MAJOR_VERSION	3	/* SSL 3.0 and every TLS */
 #define HANDSHAKE_HEADER_LEN	4
 #define HANDSHAKE_CLIENT_HELLO	1
 #define RANDOM_LEN		32
@@ -84,7 +85,7 @@ struct cursor {
 static enum tlshello_status
 cursor_next_record(struct cursor *c)
 {
-	enum tlshello_status wrong_type = c->pos == 0 ? TLSHELLO_NOT_TLS :
+	enum tlshello_status not_handshake = c->pos == 0 ? TLSHELLO_NOT_TLS :
 	    TLSHELLO_MALFORMED;
 	size_t avail = c->len - c->pos;
 	const uint8_t *p;
@@ -96,11 +97,11 @@ cursor_next_record(struct cursor *c)
 		return TLSHELLO_NEED_MORE;
 	p = c->buf + c->pos;
 	if (p[0] != CONTENT_HANDSHAKE)
-		return wrong_type;
+		return not_handshake;
 	if (avail < 2)
 		return TLSHELLO_NEED_MORE;
-	if (p[1] != 3)
-		return wrong_type;
+	if (p[1] != RECORD_MAJOR_VERSION)
+		return not_handshake;
 	if (avail < RECORD_HEADER_LEN)
 		return TLSHELLO_NEED_MORE;
 	record_len = (size_t)p[3] << 8 | p[4];
