@@ -210,8 +210,10 @@ addr_ntop(const struct sockaddr *sa, char *buf, size_t len)
 	return buf;
 }
 
-const char *
-addr_ntop_port(const struct sockaddr *sa, char *buf, size_t len)
+/* "host:port" or "[v6]:port", the port left out when it is omit. */
+static const char *
+ntop_with_port(const struct sockaddr *sa, uint16_t omit, char *buf,
+    size_t len)
 {
 	char host[INET6_ADDRSTRLEN];
 	uint16_t port = addr_port(sa);
@@ -219,11 +221,23 @@ addr_ntop_port(const struct sockaddr *sa, char *buf, size_t len)
 
 	addr_ntop(sa, host, sizeof(host));
 	addr_bytes(sa, &family);
-	if (port == 53)
+	if (port == omit)
 		snprintf(buf, len, "%s", host);
 	else if (family == AF_INET6)
 		snprintf(buf, len, "[%s]:%u", host, port);
 	else
 		snprintf(buf, len, "%s:%u", host, port);
 	return buf;
+}
+
+const char *
+addr_ntop_port(const struct sockaddr *sa, char *buf, size_t len)
+{
+	return ntop_with_port(sa, 53, buf, len);
+}
+
+const char *
+addr_ntop_full(const struct sockaddr *sa, char *buf, size_t len)
+{
+	return ntop_with_port(sa, 0, buf, len);
 }

@@ -46,7 +46,9 @@ uint16_t addr_port(const struct sockaddr *sa);
 
 /* "192.0.2.1", "2001:db8::1" (IPv4-mapped shown as IPv4), no port. */
 const char *addr_ntop(const struct sockaddr *sa, char *buf, size_t len);
-/* "192.0.2.1:53", "[2001:db8::1]:53"; the port is left out when 53. */
+/* "192.0.2.1:5353", "[2001:db8::1]:5353"; the port is left out when 53. */
 const char *addr_ntop_port(const struct sockaddr *sa, char *buf, size_t len);
+/* The same, always with the port. */
+const char *addr_ntop_full(const struct sockaddr *sa, char *buf, size_t len);
 
 #endif

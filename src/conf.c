@@ -977,6 +977,9 @@ conf_parse(const char *path, const char *buf, size_t len,
 		ok = parse_error(&p, p.line, "no 'listen' address");
 	if (ok && p.conf->n_upstreams == 0)
 		ok = parse_error(&p, p.line, "no 'upstream'");
+	if (ok && p.conf->n_upstreams > CONF_MAX_UPSTREAMS)
+		ok = parse_error(&p, p.conf->upstreams[CONF_MAX_UPSTREAMS].line,
+		    "more than %d upstreams", CONF_MAX_UPSTREAMS);
 	if (ok && p.conf->query_timeout_ms < p.conf->upstream_timeout_ms)
 		ok = parse_error(&p, p.line,
 		    "query-timeout is shorter than upstream-timeout");

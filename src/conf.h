@@ -35,7 +35,8 @@ struct conf_list {
 	unsigned	 line;
 };
 
-#define CONF_MAC_LEN	6
+#define CONF_MAC_LEN		6
+#define CONF_MAX_UPSTREAMS	64
 
 struct conf_device {
 	char		*name;

@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 
 #include "dnsmsg.h"
+#include "log.h"
 
 #define DNS_HEADER_LEN	12
 #define DNS_FLAG_QR	0x80	/* in byte 2 */
@@ -83,6 +84,26 @@ skip_name(const uint8_t *buf, size_t len, size_t *pos)
 	}
 }
 
+enum name_char {
+	NAME_CHAR_DECIMAL = 0,	/* written \\DDD */
+	NAME_CHAR_PLAIN,
+	NAME_CHAR_ESCAPED,	/* written with a backslash before it */
+};
+
+/* How a byte of a label is written in text. */
+static enum name_char
+name_char_of(uint8_t c)
+{
+	if (c < 0x21 || c > 0x7e)
+		return NAME_CHAR_DECIMAL;
+	switch (c) {
+	case '.': case ';': case '(': case ')': case '\\': case '"':
+	case '@': case '$':
+		return NAME_CHAR_ESCAPED;
+	}
+	return NAME_CHAR_PLAIN;
+}
+
 /*
  * The text form of the name at pos, as a zone file writes it: lowercase,
  * no trailing dot ("" for the root), "\." and the like for special
@@ -120,21 +141,25 @@ name_text(const uint8_t *buf, size_t len, size_t pos, char *out,
 				return false;
 			out[n++] = '.';
 		}
+		if (outlen - n <= (size_t)label * 4)
+			return false;	/* room even if every byte needs \\DDD */
 		for (size_t i = 1; i <= label; i++) {
 			uint8_t c = buf[pos + i];
-			if (outlen - n < 5)
-				return false;
-			if (c >= 'A' && c <= 'Z')
-				out[n++] = (char)(c - 'A' + 'a');
-			else if (c == '.' || c == ';' || c == '(' || c == ')' ||
-			    c == '\\' || c == '"' || c == '@' || c == '$') {
+			switch (name_char_of(c)) {
+			case NAME_CHAR_PLAIN:
+				out[n++] = (char)(c | ((c >= 'A' && c <= 'Z') ?
+				    0x20 : 0));
+				break;
+			case NAME_CHAR_ESCAPED:
 				out[n++] = '\\';
 				out[n++] = (char)c;
-			} else if (c < 0x21 || c > 0x7e) {
-				snprintf(out + n, outlen - n, "\\%03u", c);
-				n += 4;
-			} else
-				out[n++] = (char)c;
+				break;
+			default:
+				out[n++] = '\\';
+				out[n++] = (char)('0' + c / 100);
+				out[n++] = (char)('0' + c / 10 % 10);
+				out[n++] = (char)('0' + c % 10);
+			}
 		}
 		pos += 1 + (size_t)label;
 	}
@@ -609,6 +634,76 @@ qtype_only_name(uint16_t type)
 	default:
 		return NULL;
 	}
+}
+
+/*
+ * The SvcParams of one SVCB/HTTPS record without the "ech" key (RFC 9460
+ * §14.3.2, key 5). NULL when there was none, or the data is malformed.
+ */
+static ldns_rdf *
+params_without_ech(const ldns_rdf *params)
+{
+	const uint8_t *data = ldns_rdf_data(params);
+	size_t len = ldns_rdf_size(params), off = 0, kept = 0;
+	bool found = false;
+	uint8_t *copy;
+	ldns_rdf *out;
+
+	copy = xmalloc(len ? len : 1);
+	while (off < len) {
+		if (len - off < 4)
+			goto malformed;
+		uint16_t key = read16(data + off);
+		size_t value = read16(data + off + 2);
+		if (len - off - 4 < value)
+			goto malformed;
+		if (key == 5)
+			found = true;
+		else {
+			memcpy(copy + kept, data + off, 4 + value);
+			kept += 4 + value;
+		}
+		off += 4 + value;
+	}
+	if (!found)
+		goto malformed;
+	out = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_SVCPARAMS, kept, copy);
+	free(copy);
+	return out;
+malformed:
+	free(copy);
+	return NULL;
+}
+
+size_t
+dnsmsg_strip_ech(uint8_t *msg, size_t len, size_t cap)
+{
+	ldns_pkt *pkt = NULL;
+	ldns_rr_list *answer;
+	bool changed = false;
+
+	if (!wire_to_pkt(msg, len, &pkt))
+		return len;
+	answer = ldns_pkt_answer(pkt);
+	for (size_t i = 0; i < ldns_rr_list_rr_count(answer); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(answer, i);
+		ldns_rr_type type = ldns_rr_get_type(rr);
+		ldns_rdf *params, *stripped;
+		if ((type != LDNS_RR_TYPE_SVCB && type != LDNS_RR_TYPE_HTTPS) ||
+		    ldns_rr_rd_count(rr) < 3 ||
+		    (params = ldns_rr_rdf(rr, 2)) == NULL ||
+		    (stripped = params_without_ech(params)) == NULL)
+			continue;
+		ldns_rdf_deep_free(ldns_rr_set_rdf(rr, stripped, 2));
+		changed = true;
+	}
+	if (changed) {
+		size_t out = pkt_to_wire(pkt, msg, cap);
+		if (out > 0)
+			len = out;
+	}
+	ldns_pkt_free(pkt);
+	return len;
 }
 
 const char *

@@ -114,6 +114,14 @@ size_t dnsmsg_error(const uint8_t *buf, size_t len, uint8_t rcode,
 size_t dnsmsg_fit(uint8_t *reply, size_t len, size_t cap, const struct dnsq *q,
     bool udp);
 
+/*
+ * Removes the "ech" SvcParam from the SVCB and HTTPS records of an answer
+ * (rewritten in place; cap bytes of room), so that clients do not hide
+ * the real server name behind Encrypted Client Hello. Returns the new
+ * length; an answer with nothing to remove is left as it is.
+ */
+size_t dnsmsg_strip_ech(uint8_t *msg, size_t len, size_t cap);
+
 /* Text forms for logs and events: "A", "TYPE65280"; "NOERROR", "RCODE12". */
 const char *dnsmsg_type_name(uint16_t type, char *buf, size_t len);
 const char *dnsmsg_rcode_name(uint8_t rcode, char *buf, size_t len);

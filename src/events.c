@@ -223,32 +223,28 @@ line_answers(struct line *l, const struct dnsreply *reply,
 	line_printf(l, "]");
 }
 
-void
-events_dns(const struct dns_event *ev)
+/* client, device, mac, vendor, group */
+static void
+line_who(struct line *l, const struct sockaddr *client, const uint8_t *mac,
+    const char *vendor, const struct verdict *v)
 {
-	struct line *l = &thread_line;
-	const struct verdict *v = ev->verdict;
-	char client[ADDR_STRLEN], type[32], rcode[32];
+	char text[ADDR_STRLEN];
 
-	if (!events_enabled())
-		return;
-	l->len = 0;
-	line_timestamp(l);
-	line_field(l, "event", "dns");
-	line_field(l, "client", addr_ntop(ev->client, client, sizeof(client)));
+	line_field(l, "client", addr_ntop(client, text, sizeof(text)));
 	line_field(l, "device", v->device);
-	if (ev->mac != NULL) {
-		char mac[18];
-		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
-		    ev->mac[0], ev->mac[1], ev->mac[2], ev->mac[3], ev->mac[4],
-		    ev->mac[5]);
-		line_field(l, "mac", mac);
+	if (mac != NULL) {
+		snprintf(text, sizeof(text), "%02x:%02x:%02x:%02x:%02x:%02x",
+		    mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+		line_field(l, "mac", text);
 	}
-	line_field(l, "vendor", ev->vendor);
+	line_field(l, "vendor", vendor);
 	line_field(l, "group", v->group);
-	line_field(l, "qname", ev->q->qname);
-	line_field(l, "qtype", dnsmsg_type_name(ev->q->qtype, type,
-	    sizeof(type)));
+}
+
+/* action, reason, list, rule */
+static void
+line_verdict(struct line *l, const struct verdict *v)
+{
 	line_field(l, "action", policy_action_name(v->action));
 	line_field(l, "reason", policy_reason_name(v->reason));
 	line_field(l, "list", v->list);
@@ -256,6 +252,59 @@ events_dns(const struct dns_event *ev)
 		line_field(l, "rule", v->rule);
 	if (v->allowlisted)
 		line_printf(l, ",\"allowlisted\":true");
+}
+
+void
+events_conn(const struct conn_event *ev)
+{
+	struct line *l = &thread_line;
+	char dst[ADDR_STRLEN];
+
+	if (!events_enabled())
+		return;
+	l->len = 0;
+	line_timestamp(l);
+	line_field(l, "event", ev->event);
+	line_who(l, ev->client, ev->mac, ev->vendor, ev->verdict);
+	line_field(l, "dst", addr_ntop_full(ev->dst, dst, sizeof(dst)));
+	line_field(l, "sni", ev->sni);
+	line_printf(l, ",\"ech\":%s", ev->ech ? "true" : "false");
+	line_field(l, "alpn", ev->alpn);
+	line_field(l, "version", ev->version);
+	line_printf(l, ",\"dns_seen\":%s", ev->dns_seen ? "true" : "false");
+	line_field(l, "dns_name", ev->dns_name);
+	if (ev->geo != NULL && ev->geo->cc[0] != '\0')
+		line_field(l, "cc", ev->geo->cc);
+	if (ev->geo != NULL && ev->geo->asn != 0)
+		line_printf(l, ",\"asn\":%u", ev->geo->asn);
+	if (ev->geo != NULL && ev->geo->org[0] != '\0')
+		line_field(l, "org", ev->geo->org);
+	line_verdict(l, ev->verdict);
+	line_printf(l, ",\"bytes_up\":%llu,\"bytes_down\":%llu",
+	    (unsigned long long)ev->bytes_up,
+	    (unsigned long long)ev->bytes_down);
+	line_field(l, "error", ev->error);
+	line_printf(l, ",\"ms\":%.2f", ev->ms);
+	line_write(l);
+}
+
+void
+events_dns(const struct dns_event *ev)
+{
+	struct line *l = &thread_line;
+	const struct verdict *v = ev->verdict;
+	char type[32], rcode[32];
+
+	if (!events_enabled())
+		return;
+	l->len = 0;
+	line_timestamp(l);
+	line_field(l, "event", "dns");
+	line_who(l, ev->client, ev->mac, ev->vendor, v);
+	line_field(l, "qname", ev->q->qname);
+	line_field(l, "qtype", dnsmsg_type_name(ev->q->qtype, type,
+	    sizeof(type)));
+	line_verdict(l, v);
 	line_field(l, "rcode", dnsmsg_rcode_name(ev->rcode, rcode,
 	    sizeof(rcode)));
 	line_answers(l, ev->reply, ev->geo);

@@ -28,6 +28,27 @@ struct dns_event {
 	double			 ms;
 };
 
+/* One TLS (or QUIC) connection, at its close. */
+struct conn_event {
+	const char		*event;		/* "tls" or "quic" */
+	const struct sockaddr	*client;
+	const uint8_t		*mac;
+	const char		*vendor;
+	const struct sockaddr	*dst;
+	const char		*sni;		/* NULL: none */
+	bool			 ech;
+	bool			 dns_seen;
+	const char		*dns_name;	/* NULL: none */
+	const struct geo_info	*geo;		/* of dst, or NULL */
+	const struct verdict	*verdict;
+	const char		*alpn;		/* first protocol offered, or NULL */
+	const char		*version;	/* "v1", "v2" for QUIC, or NULL */
+	uint64_t		 bytes_up;
+	uint64_t		 bytes_down;
+	double			 ms;		/* connection lifetime */
+	const char		*error;		/* why it ended early, or NULL */
+};
+
 /* Opens path ("-" for stdout); NULL path closes. On error writes err. */
 bool events_open(const char *path, char *err, size_t errlen);
 /* Reopens the current file (after rotation); warns and keeps the old one on failure. */
@@ -38,5 +59,6 @@ bool events_enabled(void);
 void events_thread_exit(void);
 
 void events_dns(const struct dns_event *ev);
+void events_conn(const struct conn_event *ev);
 
 #endif

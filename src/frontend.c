@@ -341,6 +341,10 @@ answer_judged(struct query *query, uint8_t *wire, size_t len, size_t cap,
 	remember_answer(query, parsed);
 	if (wants_event(query))
 		log_event(query, parsed->rcode, parsed, from, cached);
+	if (query->policy->conf->ech_strip &&
+	    (query->q.qtype == LDNS_RR_TYPE_HTTPS ||
+	    query->q.qtype == LDNS_RR_TYPE_SVCB))
+		len = dnsmsg_strip_ech(wire, len, cap);
 	send_answer(query, wire, len, cap);
 }
 

@@ -32,6 +32,7 @@
 #include "neigh.h"
 #include "policy.h"
 #include "seen.h"
+#include "sniproxy.h"
 
 #define RESOLV_CONF	"/etc/resolv.conf"
 #define OUI_REGISTRY	"/usr/share/ieee-data/oui.txt"	/* Debian's ieee-data */
@@ -44,6 +45,7 @@ struct daemon_state {
 	struct frontend		**workers;
 	unsigned		  n_workers;
 	struct frontend_shared	  shared;
+	struct sniproxy		 *sniproxy;	/* NULL without sni-listen */
 	struct event		 *neigh_timer;
 	bool			  neigh_warned;
 	const char		 *conf_path;
@@ -138,6 +140,8 @@ reload(struct daemon_state *st)
 	}
 	for (unsigned i = 0; i < st->n_workers; i++)
 		frontend_publish(st->workers[i], next);
+	if (st->sniproxy != NULL)
+		sniproxy_publish(st->sniproxy, next);
 	policy_unref(st->policy);
 	st->policy = next;
 	log_info("configuration reloaded");
@@ -260,12 +264,15 @@ main(int argc, char **argv)
 		fatalx("events %s", err);
 	st.shared.neigh = neigh_new();
 	st.shared.oui = oui_load(OUI_REGISTRY);
-	st.shared.seen = seen_new(SEEN_ENTRIES, 300);
+	/* Which addresses DNS gave whom matters only to the TLS proxy. */
+	if (st.policy->conf->n_sni_listen > 0)
+		st.shared.seen = seen_new(SEEN_ENTRIES, 300);
 	refresh_neighbours(-1, 0, &st);
 	st.n_workers = worker_count(st.policy->conf);
 	st.workers = xcalloc(st.n_workers, sizeof(*st.workers));
 	for (unsigned i = 0; i < st.n_workers; i++)
 		st.workers[i] = frontend_new(i, st.policy, &st.shared);
+	st.sniproxy = sniproxy_new(st.policy, &st.shared);
 
 	if (!opt.foreground) {
 		if (daemon(0, 0) == -1)
@@ -282,12 +289,17 @@ main(int argc, char **argv)
 	event_add(st.neigh_timer, &every);
 	for (unsigned i = 0; i < st.n_workers; i++)
 		frontend_start(st.workers[i]);
+	if (st.sniproxy != NULL)
+		sniproxy_start(st.sniproxy);
 	log_info("hushd %s ready, %u worker%s", PACKAGE_VERSION, st.n_workers,
 	    st.n_workers == 1 ? "" : "s");
 	event_base_dispatch(st.base);
 
 	for (unsigned i = 0; i < st.n_workers; i++)
 		frontend_stop(st.workers[i]);
+	if (st.sniproxy != NULL)
+		sniproxy_stop(st.sniproxy);
+	sniproxy_free(st.sniproxy);
 	for (unsigned i = 0; i < st.n_workers; i++)
 		frontend_free(st.workers[i]);
 	free(st.workers);
@@ -297,6 +309,7 @@ main(int argc, char **argv)
 	seen_free(st.shared.seen);
 	for (size_t i = 0; i < 4; i++)
 		event_free(signals[i]);
+	events_thread_exit();
 	events_close();
 	policy_unref(st.policy);
 	event_base_free(st.base);

@@ -637,9 +637,11 @@ list_match(const struct list *list, const char *qname, size_t len,
 {
 	struct domainset_match m;
 
-	if (domainset_match(list->exceptions, qname, len, NULL))
-		return false;
+	/* Most names match no rule: look for exceptions only when one does. */
 	if (!domainset_match(list->rules, qname, len, &m))
+		return false;
+	if (domainset_count(list->exceptions) > 0 &&
+	    domainset_match(list->exceptions, qname, len, NULL))
 		return false;
 	if (out != NULL) {
 		out->rule = m.name;

@@ -4,8 +4,9 @@
  *
  * One struct upstream_query per client query that missed the cache. It
  * holds a copy of the query, the upstream being tried and how. UDP tries
- * use a fresh socket each (a fresh source port, RFC 5452 §9.2) and a fresh
- * random ID. TCP (after TC=1) and TLS go over a struct stream: one
+ * go out on a small pool of connected sockets per upstream, each from its
+ * own random port and renewed every few hundred queries, with a fresh
+ * random ID per try (see struct udp_sock). TCP (after TC=1) and TLS go over a struct stream: one
  * persistent connection per upstream in each worker, carrying many queries
  * at once, told apart by their IDs (RFC 7766 §6.2.1.1). A stream that
  * fails to connect is left alone for a back-off period that doubles up to
@@ -22,6 +23,7 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <event2/event_struct.h>
 #include <ldns/ldns.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
@@ -39,6 +41,8 @@
 #include "upstream.h"
 
 #define STREAM_IDLE_SECONDS	10	/* close a stream unused this long */
+#define UDP_POOL_SOCKETS	8	/* UDP sockets in use per upstream */
+#define UDP_SOCKET_QUERIES	256	/* queries a socket carries, then a new port */
 #define STREAM_MAX_INFLIGHT	256	/* queries on one stream at once */
 #define BACKOFF_FIRST_SECONDS	1
 #define BACKOFF_MAX_SECONDS	60
@@ -70,11 +74,41 @@ struct stream {
 	unsigned		 backoff;
 };
 
+/*
+ * A UDP socket connected to one upstream from its own random port. It
+ * carries up to UDP_SOCKET_QUERIES queries, then is retired (closed once
+ * its last query is over) and a fresh socket, with a fresh port, takes its
+ * place: creating a socket per query costs more system calls than the
+ * query itself, while a handful of ports in turn, renewed every few hundred
+ * queries, still leaves a spoofer guessing port and ID (RFC 5452 §9.2).
+ */
+struct udp_sock {
+	struct udp_pool		*pool;
+	LIST_ENTRY(udp_sock)	 retired_entry;
+	int			 fd;
+	struct event		*readable;
+	unsigned		 sent;
+	unsigned		 n_inflight;
+	struct uq_list		 inflight;
+	bool			 retired;
+	bool			 reading;	/* in udp_readable: free it there */
+};
+
+struct udp_pool {
+	struct upstream_ctx	*ctx;
+	LIST_ENTRY(udp_pool)	 entry;
+	struct addr		 addr;
+	struct udp_sock		*socks[UDP_POOL_SOCKETS];
+	unsigned		 next;
+	LIST_HEAD(, udp_sock)	 retired;
+};
+
 struct upstream_ctx {
 	struct event_base	*base;
 	struct upstream_stats	 stats;
 	struct dnsreply		 reply;		/* scratch for the reply being judged */
 	LIST_HEAD(, stream)	 streams;
+	LIST_HEAD(, udp_pool)	 pools;
 };
 
 struct upstream_query {
@@ -87,21 +121,22 @@ struct upstream_query {
 	void			*arg;
 
 	size_t			 current;	/* index into conf->upstreams */
-	bool			*dead;		/* upstreams that failed for good */
+	uint64_t		 dead;		/* upstreams that failed for good */
 	bool			 want_tcp;	/* the UDP answer was truncated */
 	bool			 retried;	/* a broken stream was retried once */
 	bool			 try_failed;	/* could not even send */
 	enum try_state		 state;
 	uint16_t		 id;
-	int			 fd;
-	struct event		*read_ev;
-	struct stream		*stream;
-	TAILQ_ENTRY(upstream_query) stream_entry;
-	struct event		*try_timer;
-	struct event		*deadline;
+	struct udp_sock		*usock;		/* the UDP socket of this try */
+	struct stream		*stream;	/* or the stream */
+	TAILQ_ENTRY(upstream_query) stream_entry;	/* on usock or stream */
+	/* In the struct, not allocated: one allocation per query in all. */
+	struct event		 try_timer;
+	struct event		 deadline;
 };
 
 static void try_upstream(struct upstream_query *uq);
+static void udp_sock_free(struct udp_sock *us);
 static void next_upstream(struct upstream_query *uq, bool definitive);
 static void stream_close(struct stream *s);
 
@@ -114,14 +149,23 @@ now_seconds(void)
 	return ts.tv_sec;
 }
 
+/*
+ * Message IDs come from OpenSSL's DRBG, drawn a few kilobytes at a time:
+ * one RAND_bytes call costs thousands of instructions, more than all the
+ * rest of a query's path. Each thread keeps its own supply.
+ */
 static uint16_t
 random_id(void)
 {
-	uint16_t id;
+	static _Thread_local uint16_t supply[2048];
+	static _Thread_local size_t left;
 
-	if (RAND_bytes((unsigned char *)&id, sizeof(id)) != 1)
-		fatalx("RAND_bytes failed");
-	return id;
+	if (left == 0) {
+		if (RAND_bytes((unsigned char *)supply, sizeof(supply)) != 1)
+			fatalx("RAND_bytes failed");
+		left = sizeof(supply) / sizeof(supply[0]);
+	}
+	return supply[--left];
 }
 
 /* ---------------------------------------------------------------- queries */
@@ -130,21 +174,20 @@ random_id(void)
 static void
 close_try(struct upstream_query *uq)
 {
-	if (uq->read_ev != NULL) {
-		event_free(uq->read_ev);
-		uq->read_ev = NULL;
-	}
-	if (uq->fd != -1) {
-		close(uq->fd);
-		uq->fd = -1;
+	if (uq->usock != NULL) {
+		struct udp_sock *us = uq->usock;
+		TAILQ_REMOVE(&us->inflight, uq, stream_entry);
+		us->n_inflight--;
+		uq->usock = NULL;
+		if (us->retired && us->n_inflight == 0 && !us->reading)
+			udp_sock_free(us);
 	}
 	if (uq->stream != NULL) {
 		TAILQ_REMOVE(&uq->stream->inflight, uq, stream_entry);
 		uq->stream->n_inflight--;
 		uq->stream = NULL;
 	}
-	if (uq->try_timer != NULL)
-		evtimer_del(uq->try_timer);
+	evtimer_del(&uq->try_timer);
 	uq->state = TRY_NONE;
 }
 
@@ -154,11 +197,7 @@ upstream_query_free(struct upstream_query *uq)
 	if (uq == NULL)
 		return;
 	close_try(uq);
-	if (uq->try_timer != NULL)
-		event_free(uq->try_timer);
-	if (uq->deadline != NULL)
-		event_free(uq->deadline);
-	free(uq->dead);
+	evtimer_del(&uq->deadline);
 	free(uq->query);
 	free(uq);
 }
@@ -198,10 +237,10 @@ next_upstream(struct upstream_query *uq, bool definitive)
 	uq->want_tcp = false;
 	uq->retried = false;
 	if (definitive)
-		uq->dead[uq->current] = true;
+		uq->dead |= (uint64_t)1 << uq->current;
 	for (size_t step = 1; step <= n; step++) {
 		size_t candidate = (uq->current + step) % n;
-		if (!uq->dead[candidate]) {
+		if (!(uq->dead & (uint64_t)1 << candidate)) {
 			uq->current = candidate;
 			try_upstream(uq);
 			return;
@@ -245,49 +284,172 @@ handle_reply(struct upstream_query *uq, const uint8_t *buf, size_t len)
 
 /* ---------------------------------------------------------------- UDP */
 
+/* Every query on a socket the kernel reports unreachable moves on. */
+static void
+udp_sock_failed(struct udp_sock *us)
+{
+	struct uq_list orphans = TAILQ_HEAD_INITIALIZER(orphans);
+	struct upstream_query *uq;
+
+	TAILQ_CONCAT(&orphans, &us->inflight, stream_entry);
+	us->n_inflight = 0;
+	if (!us->retired) {
+		/* Take it out of the pool: the next query gets a new socket. */
+		for (unsigned i = 0; i < UDP_POOL_SOCKETS; i++)
+			if (us->pool->socks[i] == us)
+				us->pool->socks[i] = NULL;
+		us->retired = true;
+		LIST_INSERT_HEAD(&us->pool->retired, us, retired_entry);
+	}
+	TAILQ_FOREACH(uq, &orphans, stream_entry)
+		uq->usock = NULL;
+	while ((uq = TAILQ_FIRST(&orphans)) != NULL) {
+		TAILQ_REMOVE(&orphans, uq, stream_entry);
+		next_upstream(uq, true);
+	}
+	udp_sock_free(us);
+}
+
 static void
 udp_readable(evutil_socket_t fd, short what, void *arg)
 {
-	struct upstream_query *uq = arg;
+	struct udp_sock *us = arg;
 	uint8_t buf[DNSMSG_MAX];
+	struct upstream_query *uq;
 	ssize_t n;
 
 	(void)what;
-	/* A few datagrams at most: spoofed ones must not starve the loop. */
-	for (int i = 0; i < 8; i++) {
-		n = recv(fd, buf, sizeof(buf), 0);
+	/* A bounded batch: a flood of spoofed replies must not starve the loop. */
+	for (int i = 0; i < 32; i++) {
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR)
 				return;
 			/* ECONNREFUSED and the like: nobody listens there. */
-			next_upstream(uq, true);
+			udp_sock_failed(us);
 			return;
 		}
-		if (handle_reply(uq, buf, (size_t)n))
-			return;		/* finished, or moved on */
+		uq = NULL;
+		if (n >= 2)
+			TAILQ_FOREACH(uq, &us->inflight, stream_entry)
+				if (uq->id == (uint16_t)(buf[0] << 8 | buf[1]))
+					break;
+		if (uq == NULL) {
+			us->pool->ctx->stats.mismatched++;	/* late or forged */
+			continue;
+		}
+		us->reading = true;
+		handle_reply(uq, buf, (size_t)n);
+		us->reading = false;
+		if (us->retired && us->n_inflight == 0) {
+			udp_sock_free(us);	/* it went with its last query */
+			return;
+		}
 	}
+}
+
+static void
+udp_sock_free(struct udp_sock *us)
+{
+	if (us->retired)
+		LIST_REMOVE(us, retired_entry);
+	event_free(us->readable);
+	close(us->fd);
+	free(us);
+}
+
+static struct udp_sock *
+udp_sock_new(struct udp_pool *pool)
+{
+	struct udp_sock *us;
+	int fd = socket(pool->addr.ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+
+	if (fd == -1) {
+		log_warn("upstream socket");
+		return NULL;
+	}
+	/* connect(): the kernel drops datagrams from any other address or port. */
+	if (connect(fd, (const struct sockaddr *)&pool->addr.ss,
+	    pool->addr.len) == -1) {
+		close(fd);
+		return NULL;
+	}
+	us = xcalloc(1, sizeof(*us));
+	us->pool = pool;
+	us->fd = fd;
+	TAILQ_INIT(&us->inflight);
+	us->readable = event_new(pool->ctx->base, fd, EV_READ | EV_PERSIST,
+	    udp_readable, us);
+	event_add(us->readable, NULL);
+	return us;
+}
+
+static struct udp_pool *
+udp_pool_for(struct upstream_ctx *ctx, const struct addr *to)
+{
+	struct udp_pool *pool;
+
+	LIST_FOREACH(pool, &ctx->pools, entry)
+		if (addr_equal((const struct sockaddr *)&pool->addr.ss,
+		    (const struct sockaddr *)&to->ss))
+			return pool;
+	pool = xcalloc(1, sizeof(*pool));
+	pool->ctx = ctx;
+	pool->addr = *to;
+	LIST_INIT(&pool->retired);
+	LIST_INSERT_HEAD(&ctx->pools, pool, entry);
+	return pool;
+}
+
+static void
+udp_pool_free(struct udp_pool *pool)
+{
+	struct udp_sock *us;
+
+	for (unsigned i = 0; i < UDP_POOL_SOCKETS; i++)
+		if (pool->socks[i] != NULL)
+			udp_sock_free(pool->socks[i]);
+	while ((us = LIST_FIRST(&pool->retired)) != NULL)
+		udp_sock_free(us);
+	LIST_REMOVE(pool, entry);
+	free(pool);
 }
 
 static bool
 start_udp(struct upstream_query *uq, const struct addr *to)
 {
-	int fd = socket(to->ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0);
+	struct udp_pool *pool = udp_pool_for(uq->ctx, to);
+	unsigned slot = pool->next++ % UDP_POOL_SOCKETS;
+	struct udp_sock *us = pool->socks[slot];
+	struct upstream_query *other;
 
-	if (fd == -1) {
-		log_warn("upstream socket");
-		return false;
+	if (us != NULL && us->sent >= UDP_SOCKET_QUERIES) {
+		pool->socks[slot] = NULL;
+		us->retired = true;
+		LIST_INSERT_HEAD(&pool->retired, us, retired_entry);
+		if (us->n_inflight == 0 && !us->reading)
+			udp_sock_free(us);
+		us = NULL;
 	}
-	if (connect(fd, (const struct sockaddr *)&to->ss, to->len) == -1 ||
-	    send(fd, uq->query, uq->len, 0) == -1) {
-		close(fd);
+	if (us == NULL && (us = pool->socks[slot] = udp_sock_new(pool)) ==
+	    NULL)
 		return false;
-	}
-	uq->fd = fd;
-	uq->read_ev = event_new(uq->ctx->base, fd, EV_READ | EV_PERSIST,
-	    udp_readable, uq);
-	event_add(uq->read_ev, NULL);
+	/* IDs of the queries in flight on one socket must differ. */
+	do {
+		uq->id = random_id();
+		TAILQ_FOREACH(other, &us->inflight, stream_entry)
+			if (other->id == uq->id)
+				break;
+	} while (other != NULL);
+	dnsmsg_set_id(uq->query, uq->id);
+	if (send(us->fd, uq->query, uq->len, 0) == -1)
+		return false;
+	us->sent++;
+	uq->usock = us;
+	TAILQ_INSERT_TAIL(&us->inflight, uq, stream_entry);
+	us->n_inflight++;
 	uq->ctx->stats.sent_udp++;
 	return true;
 }
@@ -602,22 +764,18 @@ try_upstream(struct upstream_query *uq)
 		.tv_usec = (uq->conf->upstream_timeout_ms % 1000) * 1000,
 	};
 
-	if (!stream) {
-		uq->id = random_id();
-		dnsmsg_set_id(uq->query, uq->id);
-	}
 	if (!(stream ? start_stream(uq, u) : start_udp(uq, &u->addr))) {
 		/*
 		 * Move on from the event loop, never from here: the caller
 		 * (upstream_resolve among them) still holds uq.
 		 */
 		uq->try_failed = true;
-		event_active(uq->try_timer, EV_TIMEOUT, 0);
+		event_active(&uq->try_timer, EV_TIMEOUT, 0);
 		return;
 	}
 	uq->try_failed = false;
 	uq->state = stream ? TRY_STREAM : TRY_UDP;
-	evtimer_add(uq->try_timer, &tv);
+	evtimer_add(&uq->try_timer, &tv);
 }
 
 struct upstream_query *
@@ -639,11 +797,9 @@ upstream_resolve(struct upstream_ctx *ctx, const struct conf *conf,
 	uq->q = *q;
 	uq->done = done;
 	uq->arg = arg;
-	uq->fd = -1;
-	uq->dead = xcalloc(conf->n_upstreams, sizeof(*uq->dead));
-	uq->try_timer = evtimer_new(ctx->base, try_timeout, uq);
-	uq->deadline = evtimer_new(ctx->base, deadline_passed, uq);
-	evtimer_add(uq->deadline, &tv);
+	evtimer_assign(&uq->try_timer, ctx->base, try_timeout, uq);
+	evtimer_assign(&uq->deadline, ctx->base, deadline_passed, uq);
+	evtimer_add(&uq->deadline, &tv);
 	try_upstream(uq);
 	return uq;
 }
@@ -655,6 +811,7 @@ upstream_ctx_new(struct event_base *base)
 
 	ctx->base = base;
 	LIST_INIT(&ctx->streams);
+	LIST_INIT(&ctx->pools);
 	return ctx;
 }
 
@@ -667,6 +824,8 @@ upstream_ctx_free(struct upstream_ctx *ctx)
 		return;
 	while ((s = LIST_FIRST(&ctx->streams)) != NULL)
 		stream_free(s);
+	while (!LIST_EMPTY(&ctx->pools))
+		udp_pool_free(LIST_FIRST(&ctx->pools));
 	free(ctx);
 }
 
