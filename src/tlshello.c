@@ -68,10 +68,10 @@
  */
 struct cursor {
 	const uint8_t	*buf;
-	size_t		 len;		/* bytes received, at most TLSHELLO_MAX */
-	size_t		 pos;		/* offset in buf of the next byte */
-	size_t		 record_left;	/* of the current record's payload */
-	size_t		 hoff;		/* handshake bytes taken */
+	size_t		 len;	/* received, at most TLSHELLO_MAX */
+	size_t		 pos;	/* offset in buf of the next byte */
+	size_t		 record_left;	/* payload left in this record */
+	size_t		 hoff;	/* handshake bytes taken */
 	uint16_t	 record_version;	/* of the first record */
 };
 
@@ -108,7 +108,7 @@ cursor_next_record(struct cursor *c)
 	if (record_len == 0 || record_len > RECORD_MAX_LEN)
 		return TLSHELLO_MALFORMED;
 	if (TLSHELLO_MAX - c->pos - RECORD_HEADER_LEN < record_len)
-		return TLSHELLO_MALFORMED;	/* would not fit in the buffer */
+		return TLSHELLO_MALFORMED;	/* it cannot be buffered */
 	if (c->pos == 0)
 		c->record_version = (uint16_t)(p[1] << 8 | p[2]);
 	c->pos += RECORD_HEADER_LEN;
@@ -432,7 +432,29 @@ parse_extensions(struct cursor *c, size_t end, struct tlshello *out)
 	return TLSHELLO_DONE;
 }
 
-/* The ClientHello body, RFC 8446 §4.1.2 and RFC 5246 §7.4.1.2. */
+/*
+ * Skips a vector<min..max> with a length of width bytes, in elements of
+ * unit bytes, as RFC 8446 §3.4 writes them.
+ */
+static enum tlshello_status
+skip_vector(struct cursor *c, size_t end, size_t width, size_t min,
+    size_t max, size_t unit)
+{
+	enum tlshello_status status;
+	size_t length;
+
+	if ((status = cursor_length(c, end, width, &length)) != TLSHELLO_DONE)
+		return status;
+	if (length < min || length > max || length % unit != 0)
+		return TLSHELLO_MALFORMED;
+	return cursor_skip(c, end, length);
+}
+
+/*
+ * The ClientHello body, RFC 8446 §4.1.2 and RFC 5246 §7.4.1.2: version,
+ * random, session_id<0..32>, cipher_suites<2..2^16-2>,
+ * compression_methods<1..2^8-1>, and extensions when any bytes are left.
+ */
 static enum tlshello_status
 parse_client_hello(struct cursor *c, size_t end, struct tlshello *out)
 {
@@ -443,28 +465,11 @@ parse_client_hello(struct cursor *c, size_t end, struct tlshello *out)
 		return status;
 	out->legacy_version = (uint16_t)version;
 	out->max_version = out->legacy_version;
-	if ((status = cursor_skip(c, end, RANDOM_LEN)) != TLSHELLO_DONE)
-		return status;
-
-	if ((status = cursor_length(c, end, 1, &length)) != TLSHELLO_DONE)
-		return status;
-	if (length > SESSION_ID_MAX)
-		return TLSHELLO_MALFORMED;
-	if ((status = cursor_skip(c, end, length)) != TLSHELLO_DONE)
-		return status;
-
-	if ((status = cursor_length(c, end, 2, &length)) != TLSHELLO_DONE)
-		return status;
-	if (length < 2 || length % 2 != 0)
-		return TLSHELLO_MALFORMED;
-	if ((status = cursor_skip(c, end, length)) != TLSHELLO_DONE)
-		return status;
-
-	if ((status = cursor_length(c, end, 1, &length)) != TLSHELLO_DONE)
-		return status;
-	if (length < 1)
-		return TLSHELLO_MALFORMED;
-	if ((status = cursor_skip(c, end, length)) != TLSHELLO_DONE)
+	if ((status = cursor_skip(c, end, RANDOM_LEN)) != TLSHELLO_DONE ||
+	    (status = skip_vector(c, end, 1, 0, SESSION_ID_MAX, 1)) !=
+	    TLSHELLO_DONE ||
+	    (status = skip_vector(c, end, 2, 2, 65534, 2)) != TLSHELLO_DONE ||
+	    (status = skip_vector(c, end, 1, 1, 255, 1)) != TLSHELLO_DONE)
 		return status;
 
 	if (c->hoff == end)

@@ -448,6 +448,18 @@ assert_built(const struct builder *b, enum tlshello_status expected)
 	assert_status(buf, len, expected);
 }
 
+/* A hello whose only extension, type with data, is MALFORMED. */
+static void
+assert_malformed_extension(uint16_t type, const void *data, size_t len)
+{
+	static struct builder b;
+
+	hello_begin(&b);
+	ext_raw(&b, type, data, len);
+	hello_end(&b);
+	assert_built(&b, TLSHELLO_MALFORMED);
+}
+
 /* Builds, frames in one record and parses, which must succeed. */
 static void
 parse_built(const struct builder *b, uint8_t *buf, struct tlshello *h)
@@ -929,7 +941,6 @@ test_host_names(void **state)
 static void
 test_empty_and_odd_sni(void **state)
 {
-	static struct builder b;
 	static const uint8_t empty_list[] = { 0, 0 };
 	static const uint8_t empty_name[] = { 0, 3, 0, 0, 0 };
 	static const uint8_t two_names[] = {
@@ -953,12 +964,9 @@ test_empty_and_odd_sni(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		hello_begin(&b);
-		ext_raw(&b, EXT_SERVER_NAME, cases[i].data, cases[i].len);
-		hello_end(&b);
-		assert_built(&b, TLSHELLO_MALFORMED);
-	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_malformed_extension(EXT_SERVER_NAME, cases[i].data,
+		    cases[i].len);
 }
 
 static void
@@ -983,20 +991,10 @@ test_alpn(void **state)
 	/* Past the eighth, a split protocol is not reported: no harm. */
 	check_every_split(&b, false);
 
-	hello_begin(&b);
-	ext_raw(&b, EXT_ALPN, empty_protocol, sizeof(empty_protocol));
-	hello_end(&b);
-	assert_built(&b, TLSHELLO_MALFORMED);
-
-	hello_begin(&b);
-	ext_raw(&b, EXT_ALPN, short_list, sizeof(short_list));
-	hello_end(&b);
-	assert_built(&b, TLSHELLO_MALFORMED);
-
-	hello_begin(&b);
-	ext_raw(&b, EXT_ALPN, NULL, 0);
-	hello_end(&b);
-	assert_built(&b, TLSHELLO_MALFORMED);
+	assert_malformed_extension(EXT_ALPN, empty_protocol,
+	    sizeof(empty_protocol));
+	assert_malformed_extension(EXT_ALPN, short_list, sizeof(short_list));
+	assert_malformed_extension(EXT_ALPN, NULL, 0);
 }
 
 static void
@@ -1238,14 +1236,8 @@ test_grease_versions(void **state)
 		parse_built(&b, buf, &h);
 		assert_int_equal(h.max_version, cases[i].max);
 	}
-	hello_begin(&b);
-	ext_raw(&b, EXT_VERSIONS, odd, sizeof(odd));
-	hello_end(&b);
-	assert_built(&b, TLSHELLO_MALFORMED);
-	hello_begin(&b);
-	ext_raw(&b, EXT_VERSIONS, NULL, 0);
-	hello_end(&b);
-	assert_built(&b, TLSHELLO_MALFORMED);
+	assert_malformed_extension(EXT_VERSIONS, odd, sizeof(odd));
+	assert_malformed_extension(EXT_VERSIONS, NULL, 0);
 }
 
 /* As Chrome sends with X25519MLKEM768: 2 KB, here in 512-byte records. */
