@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +40,7 @@ struct neigh_entry {
 struct neigh {
 	pthread_rwlock_t	 lock;
 	struct neigh_entry	*entries;
-	size_t			 n_entries;
+	_Atomic size_t		 n_entries;
 };
 
 struct oui_entry {
@@ -141,6 +142,8 @@ neigh_identify(struct neigh *n, struct client_ident *out)
 
 	out->has_mac = false;
 	out->n_siblings = 0;
+	if (atomic_load_explicit(&n->n_entries, memory_order_relaxed) == 0)
+		return;		/* nothing to find: spare the lock */
 	plain_address(out->addr, &addr);
 	pthread_rwlock_rdlock(&n->lock);
 	for (size_t i = 0; i < n->n_entries && self == NULL; i++)
