@@ -1,7 +1,7 @@
 # report.sh: writes RESULTS.md from what bench/run.sh measured; sourced by
 # run.sh, whose variables it reads (work, mode, runs, seconds, sizes,
-# peers, hushd, invocation, bench_start, proxy_cpu, load_cpu, reloads,
-# seed, miss_names). Input files in $work:
+# peers, hushd, invocation, bench_start, load_before, proxy_cpu,
+# load_cpu, reloads, settle, pause, seed, miss_names). Input files in $work:
 #   runs.tsv     target size mix run qps completed sent lost avg_ms p99_ms
 #                cpu_us wrapped   (one dnsperf run a line)
 #   loads.tsv    target size cache load_ms rss_kib
@@ -204,7 +204,8 @@ report() {
 		printf ' %s %s,' "$(peer_package "$target")" "$(package_version "$(peer_package "$target")")"
 	done
 	echo " nsd $(package_version nsd) (upstream), dnsperf $(package_version dnsperf)."
-	echo "- Each figure is the median of $runs run(s) of $seconds s; lost queries are summed over the runs."
+	echo "- Each figure is the median of $runs run(s) of $seconds s$([ "$mode" = full ] && echo " ($((runs * 2)) for the responder, half at the start and half at the end)"); lost queries are summed over the runs."
+	echo "- Load average (1, 5, 15 min) before the run: $load_before; after: $(cut -d ' ' -f 1-3 /proc/loadavg)."
 	echo
 
 	echo "## Results"
@@ -296,6 +297,9 @@ report() {
 	echo "  \`msg-cache-size: 32m\`, \`rrset-cache-size: 64m\` / the same with \`cache-max-ttl: 0\` (unbound"
 	echo "  cannot turn its cache off; nothing outlives the second it was stored in, and the miss mix"
 	echo "  never repeats a name anyway); dnsdist a packet cache of 100000 entries / none."
+	echo "  dnsmasq forwards more and more slowly once its cache is full, the more so the larger the"
+	echo "  cache: its cache-on miss figures fall from run to run as its 100000 entries fill up (see"
+	echo "  every run below)."
 	echo "- Threads: hushd runs one event loop, unbound \`num-threads: 1\`, dnsmasq is single-threaded,"
 	echo "  dnsdist keeps its default threads, all on the proxy's CPU. Other settings are defaults."
 	echo "- Ceiling: bench/responder.c returns every query with the QR bit set (recvmmsg/sendmmsg)."

@@ -151,11 +151,13 @@ if [ -z "${HUSHD_BENCH_WORK:-}" ]; then
 	unshare $namespaces true 2>/dev/null ||
 	    die "unshare $namespaces failed: private namespaces are needed"
 	if [ "$mode" = smoke ]; then limit=300; else limit=7200; fi
+	load_before=$(cut -d ' ' -f 1-3 /proc/loadavg)
 	set -- --hushd "$hushd" --runs "$runs" --seconds "$seconds"
 	[ "$mode" = smoke ] && set -- "$@" --smoke
 	[ -n "$out" ] && set -- "$@" --out "$out"
 	HUSHD_BENCH_WORK=$work HUSHD_BENCH_PEERS=$available \
 	    HUSHD_BENCH_COMMAND=$invocation HUSHD_BENCH_START=$bench_start \
+	    HUSHD_BENCH_LOAD=$load_before \
 	    timeout --foreground -k 30 "$limit" \
 	    unshare $namespaces sh "$top/bench/run.sh" "$@"
 	status=$?
@@ -169,6 +171,7 @@ fi
 work=$HUSHD_BENCH_WORK
 peers=${HUSHD_BENCH_PEERS:-}
 invocation=${HUSHD_BENCH_COMMAND:-$invocation}
+load_before=${HUSHD_BENCH_LOAD:-?}
 bin=$work/bin
 mkdir -p "$bin" "$work/conf" "$work/lists" "$work/queries" "$work/logs"
 : > "$work/pids"
@@ -396,11 +399,13 @@ perf_run() {
 	say "$(tail -n 1 "$work/runs.tsv" | awk -F '\t' '{ printf "  %s %s %s #%s: %s qps, lost %s, cpu %s us/q", $1, $2, $3, $4, $5, $8, $11 }')"
 }
 
-# Runs the mix $5 ($runs times) against port $4; the miss mix uses a file
-# of fresh names per run, so that the runs do not feed each other's cache.
+# Runs the mix $5 ($runs times, numbered from $7 or 1) against port $4;
+# the miss mix uses a file of fresh names per run, so that the runs do not
+# feed each other's cache.
 perf_mix() {
-	local target=$1 size=$2 mix=$3 port=$4 kind=$5 pid=$6 run=1 file
-	while [ $run -le "$runs" ]; do
+	local target=$1 size=$2 mix=$3 port=$4 kind=$5 pid=$6 run=${7:-1} file
+	local last=$((${7:-1} + runs - 1))
+	while [ $run -le $last ]; do
 		if [ "$kind" = hot ]; then
 			file=$work/queries/hot.txt
 		else
@@ -411,13 +416,20 @@ perf_mix() {
 	done
 }
 
-say "the load generator's ceiling (responder)"
-start_daemon "$proxy_cpu" "$work/logs/responder" "$bin/responder" 127.0.0.1 "$responder_port"
-responder_pid=$started
-"$bin/dnsprobe" 127.0.0.1 "$responder_port" h1.bench NOERROR 5000 > /dev/null ||
-    die "the responder did not answer"
-perf_mix responder - hot "$responder_port" hot "$responder_pid" || die "dnsperf failed against the responder"
-stop_pid "$responder_pid"
+# The ceiling is measured at the start and, in a full run, again at the end,
+# so that a passing disturbance weighs less on the reference.
+measure_ceiling() {
+	say "the load generator's ceiling (responder)"
+	start_daemon "$proxy_cpu" "$work/logs/responder" "$bin/responder" 127.0.0.1 "$responder_port"
+	responder_pid=$started
+	"$bin/dnsprobe" 127.0.0.1 "$responder_port" h1.bench NOERROR 5000 > /dev/null ||
+	    die "the responder did not answer"
+	perf_mix responder - hot "$responder_port" hot "$responder_pid" "$1" ||
+	    die "dnsperf failed against the responder"
+	stop_pid "$responder_pid"
+}
+
+measure_ceiling 1
 
 if [ "$mode" = full ]; then
 	say "the upstream alone"
@@ -636,6 +648,7 @@ if [ "$mode" = full ]; then
 	done
 fi
 
+[ "$mode" = full ] && measure_ceiling $((runs + 1))
 stop_pid "$nsd_pid"
 
 # ------------------------------------------------------------ matching
