@@ -4,10 +4,12 @@
 #   unit tests       make check (cmocka, TAP output counted per test case)
 #   integration      tests/integration/run.py against a real unbound
 #   fuzz smoke       each libFuzzer target for HUSHD_FUZZ_SECONDS (default 20)
+#   benchmark smoke  bench/run.sh --smoke: hushd and unbound, about 20 s
 #   packaging        make install into a DESTDIR, and make distcheck
 #
 # Ends with one line "N passed, N failed[, N skipped]"; exits 1 if any failed.
-# HUSHD_SKIP_DISTCHECK=1 and HUSHD_FUZZ_SECONDS=0 shorten a local run.
+# HUSHD_SKIP_DISTCHECK=1, HUSHD_SKIP_BENCH=1 and HUSHD_FUZZ_SECONDS=0
+# shorten a local run.
 set -u
 
 cd "$(dirname "$0")/.."
@@ -121,6 +123,22 @@ else
 			rm -rf "$corpus"
 		done
 	fi
+fi
+
+# ---------------------------------------------------------------- benchmark
+section "benchmark smoke run"
+if [ "${HUSHD_SKIP_BENCH:-0}" = 1 ]; then
+	skipped=$((skipped + 1))
+	echo "benchmark smoke run skipped (HUSHD_SKIP_BENCH=1)"
+elif [ "$(id -u)" -ne 0 ]; then
+	skipped=$((skipped + 1))
+	echo "benchmark smoke run skipped: it needs root (network namespace)"
+elif sh bench/run.sh --smoke --hushd "$top/src/hushd" >build-bench-smoke.log 2>&1; then
+	passed=$((passed + 1))
+	echo "bench/run.sh --smoke: ok"
+else
+	note_fail "bench/run.sh --smoke (see build-bench-smoke.log)"
+	tail -n 30 build-bench-smoke.log
 fi
 
 # ---------------------------------------------------------------- packaging
