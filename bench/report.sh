@@ -300,7 +300,7 @@ report() {
 	echo "  dnsmasq forwards more and more slowly once its cache is full, the more so the larger the"
 	echo "  cache: its cache-on miss figures fall from run to run as its 100000 entries fill up (see"
 	echo "  every run below)."
-	echo "- Threads: hushd runs one event loop, unbound \`num-threads: 1\`, dnsmasq is single-threaded,"
+	echo "- Threads: hushd \`workers 1\` (one event loop), unbound \`num-threads: 1\`, dnsmasq is single-threaded,"
 	echo "  dnsdist keeps its default threads, all on the proxy's CPU. Other settings are defaults."
 	echo "- Ceiling: bench/responder.c returns every query with the QR bit set (recvmmsg/sendmmsg)."
 	echo

@@ -448,6 +448,7 @@ write_conf() {
 		upstream 127.0.0.1:$upstream_port
 		cache-size $([ "$cache" = on ] && echo 100000 || echo 0)
 		block-mode nxdomain
+		workers 1
 		allow-clients 127.0.0.0/8
 		list bench $work/lists/$size.txt
 		EOF
