@@ -48,7 +48,14 @@ struct oui_entry {
 	uint32_t	name;		/* offset into names */
 };
 
+/*
+ * The registry is read on first use, not at start: a router whose clients
+ * are all known by address never needs its megabytes.
+ */
 struct oui {
+	char			*path;
+	pthread_mutex_t		 lock;		/* held while reading, and to see it was */
+	bool			 loaded;
 	struct oui_entry	*entries;
 	size_t			 n_entries;
 	char			*names;
@@ -336,14 +343,26 @@ oui_compare(const void *a, const void *b)
 struct oui *
 oui_load(const char *path)
 {
-	FILE *f = fopen(path, "r");
-	char line[512];
 	struct oui *oui;
+
+	if (access(path, R_OK) == -1)
+		return NULL;
+	oui = xcalloc(1, sizeof(*oui));
+	oui->path = xstrdup(path);
+	pthread_mutex_init(&oui->lock, NULL);
+	return oui;
+}
+
+/* Reads the registry into oui; on failure it stays empty. */
+static void
+oui_read(struct oui *oui)
+{
+	FILE *f = fopen(oui->path, "r");
+	char line[512];
 	size_t names_len = 0, names_cap = 0, entries_cap = 0;
 
 	if (f == NULL)
-		return NULL;
-	oui = xcalloc(1, sizeof(*oui));
+		return;
 	while (fgets(line, sizeof(line), f) != NULL) {
 		unsigned a, b, c;
 		int vendor = 0;
@@ -370,7 +389,6 @@ oui_load(const char *path)
 	fclose(f);
 	qsort(oui->entries, oui->n_entries, sizeof(*oui->entries),
 	    oui_compare);
-	return oui;
 }
 
 void
@@ -378,13 +396,15 @@ oui_free(struct oui *oui)
 {
 	if (oui == NULL)
 		return;
+	pthread_mutex_destroy(&oui->lock);
+	free(oui->path);
 	free(oui->entries);
 	free(oui->names);
 	free(oui);
 }
 
 const char *
-oui_vendor(const struct oui *oui, const uint8_t mac[6])
+oui_vendor(struct oui *oui, const uint8_t mac[6])
 {
 	struct oui_entry key = {
 		.prefix = (uint32_t)mac[0] << 16 | (uint32_t)mac[1] << 8 | mac[2],
@@ -392,6 +412,14 @@ oui_vendor(const struct oui *oui, const uint8_t mac[6])
 	const struct oui_entry *found;
 
 	if (oui == NULL)
+		return NULL;
+	pthread_mutex_lock(&oui->lock);
+	if (!oui->loaded) {
+		oui_read(oui);
+		oui->loaded = true;
+	}
+	pthread_mutex_unlock(&oui->lock);
+	if (oui->n_entries == 0)
 		return NULL;
 	found = bsearch(&key, oui->entries, oui->n_entries,
 	    sizeof(*oui->entries), oui_compare);

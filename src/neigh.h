@@ -47,13 +47,13 @@ void neigh_identify(struct neigh *neigh, struct client_ident *out);
 size_t neigh_count(struct neigh *neigh);
 
 /*
- * Reads the IEEE registry (oui.txt of Debian's ieee-data); NULL when the
- * file cannot be read. Lines other than "XX-XX-XX   (hex)   Vendor" are
- * ignored.
+ * The IEEE registry (oui.txt of Debian's ieee-data); NULL when the file
+ * cannot be read. It is read on the first oui_vendor() call. Lines other
+ * than "XX-XX-XX   (hex)   Vendor" are ignored.
  */
 struct oui *oui_load(const char *path);
 void oui_free(struct oui *oui);
-/* The vendor of mac, or NULL. oui may be NULL. */
-const char *oui_vendor(const struct oui *oui, const uint8_t mac[6]);
+/* The vendor of mac, or NULL. oui may be NULL. Safe from any thread. */
+const char *oui_vendor(struct oui *oui, const uint8_t mac[6]);
 
 #endif

@@ -141,13 +141,13 @@ test_oui_registry(void **state)
 	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	close(fd);
 	struct oui *oui = oui_load(path);
-	unlink(path);
 	assert_non_null(oui);
 	assert_string_equal(oui_vendor(oui, xiaomi),
 	    "Xiaomi Communications Co Ltd");
 	assert_string_equal(oui_vendor(oui, cisco), "Cisco Systems, Inc");
 	assert_null(oui_vendor(oui, nobody));
 	assert_null(oui_vendor(NULL, xiaomi));
+	unlink(path);
 	oui_free(oui);
 	assert_null(oui_load("/nonexistent/oui.txt"));
 }
