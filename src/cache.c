@@ -16,14 +16,11 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "cache.h"
+#include "siphash.h"
 #include "log.h"
 
 /* 2^20 buckets (8 MB of pointers) keep chains short for millions of entries. */
@@ -70,75 +67,22 @@ entry_qname(struct cache_entry *entry)
 	return (char *)entry_wire(entry) + entry->wire_len;
 }
 
-static void
-cache_seed(struct cache *cache)
-{
-	uint8_t *p = (uint8_t *)cache->seed;
-	size_t want = sizeof(cache->seed);
-
-	while (want > 0) {
-		ssize_t got = getrandom(p, want, 0);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			break;
-		p += got;
-		want -= (size_t)got;
-	}
-	if (want > 0) {
-		/*
-		 * Only a kernel without getrandom (before 3.17) gets here. The
-		 * clock and pid still differ per run, which is a weaker secret.
-		 */
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		cache->seed[0] ^= (uint64_t)ts.tv_nsec << 32 ^ (uint64_t)ts.tv_sec;
-		cache->seed[1] ^= (uint64_t)getpid() ^ (uint64_t)(uintptr_t)cache;
-	}
-}
-
-#define ROTL(x, b)	(uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND do {							\
-	v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);	\
-	v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;				\
-	v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;				\
-	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);	\
-} while (0)
-
 /* SipHash-1-3 of the qname followed by qtype, qclass and the DO bit. */
 static uint64_t
 cache_hash(const struct cache *cache, const struct cache_key *key)
 {
-	const uint8_t tail[5] = { (uint8_t)(key->qtype >> 8),
-	    (uint8_t)key->qtype, (uint8_t)(key->qclass >> 8),
-	    (uint8_t)key->qclass, key->do_bit };
-	size_t total = key->qname_len + sizeof(tail);
-	uint64_t v0 = cache->seed[0] ^ 0x736f6d6570736575ULL;
-	uint64_t v1 = cache->seed[1] ^ 0x646f72616e646f6dULL;
-	uint64_t v2 = cache->seed[0] ^ 0x6c7967656e657261ULL;
-	uint64_t v3 = cache->seed[1] ^ 0x7465646279746573ULL;
-	uint64_t m = 0;
+	uint8_t buf[1100];
+	/* A longer name hashes by its start; entry_matches() compares it all. */
+	size_t n = key->qname_len < sizeof(buf) - 5 ? key->qname_len :
+	    sizeof(buf) - 5;
 
-	for (size_t i = 0; i < total; i++) {
-		uint8_t byte = i < key->qname_len ?
-		    (uint8_t)key->qname[i] : tail[i - key->qname_len];
-		m |= (uint64_t)byte << (8 * (i % 8));
-		if (i % 8 == 7) {
-			v3 ^= m;
-			SIPROUND;
-			v0 ^= m;
-			m = 0;
-		}
-	}
-	m |= (uint64_t)total << 56;
-	v3 ^= m;
-	SIPROUND;
-	v0 ^= m;
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	return v0 ^ v1 ^ v2 ^ v3;
+	memcpy(buf, key->qname, n);
+	buf[n] = (uint8_t)(key->qtype >> 8);
+	buf[n + 1] = (uint8_t)key->qtype;
+	buf[n + 2] = (uint8_t)(key->qclass >> 8);
+	buf[n + 3] = (uint8_t)key->qclass;
+	buf[n + 4] = key->do_bit;
+	return siphash13(cache->seed, buf, n + 5);
 }
 
 static bool
@@ -222,7 +166,7 @@ cache_new(size_t max_entries)
 	cache->buckets = xcalloc(buckets, sizeof(*cache->buckets));
 	cache->bucket_mask = buckets - 1;
 	cache->max_entries = max_entries;
-	cache_seed(cache);
+	siphash_random_key(cache->seed);
 	return cache;
 }
 
