@@ -29,9 +29,6 @@
 #include <event2/listener.h>
 #include <ldns/ldns.h>
 #include <netinet/in.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -45,6 +42,7 @@
 #include "events.h"
 #include "frontend.h"
 #include "log.h"
+#include "loop.h"
 #include "neigh.h"
 #include "seen.h"
 #include "upstream.h"
@@ -124,11 +122,7 @@ struct udp_batch {
 struct frontend {
 	unsigned		 index;
 	struct frontend_shared	 shared;
-	pthread_t		 thread;
-	struct event_base	*base;
-	struct policy		*policy;	/* the snapshot in use */
-	_Atomic(struct policy *) next_policy;	/* handed over, not yet taken */
-	struct event		*wake;
+	struct loop		 loop;		/* thread, event base, snapshot */
 	struct cache		*cache;
 	struct upstream_ctx	*upstream;
 	struct listener		*listeners;
@@ -467,13 +461,13 @@ handle_query(struct frontend *fe, const struct addr *client, int udp_fd,
 {
 	struct query query;
 	const struct sockaddr *sa = (const struct sockaddr *)&client->ss;
-	const struct conf *conf = fe->policy->conf;
+	const struct conf *conf = fe->loop.policy->conf;
 	enum dnsmsg_status status;
 
 	memset(&query, 0, offsetof(struct query, q));
 	clock_gettime(CLOCK_MONOTONIC, &query.start);
 	query.fe = fe;
-	query.policy = fe->policy;
+	query.policy = fe->loop.policy;
 	query.client = *client;
 	query.udp_fd = udp_fd;
 	query.slot = slot;
@@ -707,7 +701,7 @@ tcp_accept(struct evconnlistener *evl, evutil_socket_t fd,
 {
 	struct listener *l = arg;
 	struct frontend *fe = l->fe;
-	const struct conf *conf = fe->policy->conf;
+	const struct conf *conf = fe->loop.policy->conf;
 	struct tcp_conn *conn;
 
 	(void)evl;
@@ -721,7 +715,7 @@ tcp_accept(struct evconnlistener *evl, evutil_socket_t fd,
 	memcpy(&conn->client.ss, sa, (size_t)salen);
 	conn->client.len = (socklen_t)salen;
 	TAILQ_INIT(&conn->queries);
-	conn->bev = bufferevent_socket_new(fe->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	conn->bev = bufferevent_socket_new(fe->loop.base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (conn->bev == NULL) {
 		close(fd);
 		free(conn);
@@ -741,24 +735,17 @@ tcp_accept(struct evconnlistener *evl, evutil_socket_t fd,
 
 /* ---------------------------------------------------------------- worker */
 
-/* Takes the snapshot the main thread handed over, if any. */
+/* A new snapshot may size the cache differently. */
 static void
-take_policy(evutil_socket_t fd, short what, void *arg)
+policy_changed(void *arg, const struct policy *old)
 {
 	struct frontend *fe = arg;
-	struct policy *next = atomic_exchange(&fe->next_policy, NULL);
+	size_t size = fe->loop.policy->conf->cache_size;
 
-	(void)fd;
-	(void)what;
-	if (next == NULL)
+	if (size == old->conf->cache_size)
 		return;
-	if (next->conf->cache_size != fe->policy->conf->cache_size) {
-		cache_free(fe->cache);
-		fe->cache = next->conf->cache_size ?
-		    cache_new(next->conf->cache_size) : NULL;
-	}
-	policy_unref(fe->policy);
-	fe->policy = next;
+	cache_free(fe->cache);
+	fe->cache = size ? cache_new(size) : NULL;
 }
 
 struct frontend *
@@ -771,14 +758,10 @@ frontend_new(unsigned index, struct policy *policy,
 
 	fe->index = index;
 	fe->shared = *shared;
-	fe->policy = policy_ref(policy);
-	atomic_init(&fe->next_policy, NULL);
+	loop_init(&fe->loop, policy, policy_changed, fe);
 	TAILQ_INIT(&fe->pending);
 	TAILQ_INIT(&fe->conns);
-	if ((fe->base = event_base_new()) == NULL)
-		fatalx("event_base_new failed");
-	fe->wake = event_new(fe->base, -1, 0, take_policy, fe);
-	fe->upstream = upstream_ctx_new(fe->base);
+	fe->upstream = upstream_ctx_new(fe->loop.base);
 	if (conf->cache_size > 0)
 		fe->cache = cache_new(conf->cache_size);
 	for (size_t i = 0; i < conf->n_listen; i++) {
@@ -786,10 +769,10 @@ frontend_new(unsigned index, struct policy *policy,
 		const struct addr *a = &conf->listen[i];
 		l->fe = fe;
 		l->udp_fd = bind_socket(a, SOCK_DGRAM);
-		l->udp_ev = event_new(fe->base, l->udp_fd,
+		l->udp_ev = event_new(fe->loop.base, l->udp_fd,
 		    EV_READ | EV_PERSIST, udp_readable, l);
 		event_add(l->udp_ev, NULL);
-		l->tcp = evconnlistener_new(fe->base, tcp_accept, l,
+		l->tcp = evconnlistener_new(fe->loop.base, tcp_accept, l,
 		    LEV_OPT_CLOSE_ON_FREE, 128, bind_socket(a, SOCK_STREAM));
 		if (l->tcp == NULL)
 			fatal("listen tcp %s", addr_ntop_port(
@@ -801,48 +784,22 @@ frontend_new(unsigned index, struct policy *policy,
 	return fe;
 }
 
-static void *
-frontend_main(void *arg)
-{
-	struct frontend *fe = arg;
-
-	event_base_dispatch(fe->base);
-	events_thread_exit();
-	return NULL;
-}
-
 void
 frontend_start(struct frontend *fe)
 {
-	sigset_t all, old;
-	int error;
-
-	/* Signals are the main thread's business. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	error = pthread_create(&fe->thread, NULL, frontend_main, fe);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (error != 0) {
-		errno = error;
-		fatal("pthread_create");
-	}
+	loop_start(&fe->loop);
 }
 
 void
 frontend_publish(struct frontend *fe, struct policy *policy)
 {
-	struct policy *stale;
-
-	stale = atomic_exchange(&fe->next_policy, policy_ref(policy));
-	policy_unref(stale);	/* handed over earlier, never taken */
-	event_active(fe->wake, EV_READ, 0);
+	loop_publish(&fe->loop, policy);
 }
 
 void
 frontend_stop(struct frontend *fe)
 {
-	event_base_loopbreak(fe->base);
-	pthread_join(fe->thread, NULL);
+	loop_stop(&fe->loop);
 }
 
 void
@@ -863,11 +820,8 @@ frontend_free(struct frontend *fe)
 		evconnlistener_free(l->tcp);
 		free(l);
 	}
-	policy_unref(atomic_exchange(&fe->next_policy, NULL));
-	policy_unref(fe->policy);
-	event_free(fe->wake);
 	upstream_ctx_free(fe->upstream);
 	cache_free(fe->cache);
-	event_base_free(fe->base);
+	loop_destroy(&fe->loop);
 	free(fe);
 }

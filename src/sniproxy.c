@@ -24,9 +24,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -38,6 +35,7 @@
 #include "events.h"
 #include "lists.h"
 #include "log.h"
+#include "loop.h"
 #include "neigh.h"
 #include "seen.h"
 #include "sniproxy.h"
@@ -122,11 +120,7 @@ struct sni_listener {
 };
 
 struct sniproxy {
-	pthread_t			 thread;
-	struct event_base		*base;
-	struct policy			*policy;
-	_Atomic(struct policy *)	 next_policy;
-	struct event			*wake;
+	struct loop			 loop;	/* thread, event base, snapshot */
 	struct frontend_shared		 shared;
 	LIST_HEAD(, sni_listener)	 listeners;
 	LIST_HEAD(, sni_conn)		 conns;
@@ -386,9 +380,9 @@ relay_init(struct sni_conn *c, struct relay *r, int from, int to)
 	r->to = to;
 	if (pipe2(r->pipe, O_NONBLOCK | O_CLOEXEC) == -1)
 		return false;
-	r->readable = event_new(c->sp->base, from, EV_READ | EV_PERSIST,
+	r->readable = event_new(c->sp->loop.base, from, EV_READ | EV_PERSIST,
 	    relay_ready, r);
-	r->writable = event_new(c->sp->base, to, EV_WRITE | EV_PERSIST,
+	r->writable = event_new(c->sp->loop.base, to, EV_WRITE | EV_PERSIST,
 	    relay_ready, r);
 	return r->readable != NULL && r->writable != NULL;
 }
@@ -460,7 +454,7 @@ connect_destination(struct sni_conn *c)
 		conn_close(c, strerror(errno));
 		return;
 	}
-	c->connect_ev = event_new(c->sp->base, c->sfd, EV_WRITE | EV_PERSIST,
+	c->connect_ev = event_new(c->sp->loop.base, c->sfd, EV_WRITE | EV_PERSIST,
 	    send_hello, c);
 	event_add(c->connect_ev, NULL);
 	arm_timer(c, CONNECT_TIMEOUT_MS);
@@ -599,7 +593,7 @@ accept_conn(struct evconnlistener *evl, evutil_socket_t fd,
 {
 	struct sni_listener *l = arg;
 	struct sniproxy *sp = l->sp;
-	const struct conf *conf = sp->policy->conf;
+	const struct conf *conf = sp->loop.policy->conf;
 	struct sni_conn *c;
 
 	(void)evl;
@@ -618,14 +612,14 @@ accept_conn(struct evconnlistener *evl, evutil_socket_t fd,
 	c->client.len = (socklen_t)salen;
 	LIST_INSERT_HEAD(&sp->conns, c, entry);
 	sp->n_conns++;
-	c->timer = evtimer_new(sp->base, conn_timeout, c);
+	c->timer = evtimer_new(sp->loop.base, conn_timeout, c);
 	if ((c->counted = client_take(sp, sa, conf->sni_max_per_client)) ==
 	    NULL) {
 		conn_close(c, "too many connections from this client");
 		return;
 	}
 	/* Who it is, for the event even if it ends before it is judged. */
-	c->policy = policy_ref(sp->policy);
+	c->policy = policy_ref(sp->loop.policy);
 	c->ident.addr = (struct sockaddr *)&c->client.ss;
 	neigh_identify(sp->shared.neigh, &c->ident);
 	policy_client(c->policy, &c->ident, &c->verdict);
@@ -639,27 +633,13 @@ accept_conn(struct evconnlistener *evl, evutil_socket_t fd,
 	}
 	evutil_make_socket_nonblocking(fd);
 	c->hello = xmalloc(TLSHELLO_MAX);
-	c->hello_ev = event_new(sp->base, fd, EV_READ | EV_PERSIST, read_hello,
+	c->hello_ev = event_new(sp->loop.base, fd, EV_READ | EV_PERSIST, read_hello,
 	    c);
 	event_add(c->hello_ev, NULL);
 	arm_timer(c, conf->sni_timeout_ms);
 }
 
 /* ---------------------------------------------------------- the proxy */
-
-static void
-take_policy(evutil_socket_t fd, short what, void *arg)
-{
-	struct sniproxy *sp = arg;
-	struct policy *next = atomic_exchange(&sp->next_policy, NULL);
-
-	(void)fd;
-	(void)what;
-	if (next == NULL)
-		return;
-	policy_unref(sp->policy);
-	sp->policy = next;
-}
 
 struct sniproxy *
 sniproxy_new(struct policy *policy, const struct frontend_shared *shared)
@@ -673,13 +653,9 @@ sniproxy_new(struct policy *policy, const struct frontend_shared *shared)
 		return NULL;
 	sp = xcalloc(1, sizeof(*sp));
 	sp->shared = *shared;
-	sp->policy = policy_ref(policy);
-	atomic_init(&sp->next_policy, NULL);
+	loop_init(&sp->loop, policy, NULL, NULL);
 	LIST_INIT(&sp->listeners);
 	LIST_INIT(&sp->conns);
-	if ((sp->base = event_base_new()) == NULL)
-		fatalx("event_base_new failed");
-	sp->wake = event_new(sp->base, -1, 0, take_policy, sp);
 	for (size_t i = 0; i < conf->n_sni_listen; i++) {
 		const struct conf_sni_listen *cl = &conf->sni_listen[i];
 		struct sni_listener *l = xcalloc(1, sizeof(*l));
@@ -700,7 +676,7 @@ sniproxy_new(struct policy *policy, const struct frontend_shared *shared)
 		l->addr = cl->listen;
 		l->forced = cl->forced;
 		l->to = cl->to;
-		l->evl = evconnlistener_new(sp->base, accept_conn, l,
+		l->evl = evconnlistener_new(sp->loop.base, accept_conn, l,
 		    LEV_OPT_CLOSE_ON_FREE, 512, fd);
 		if (l->evl == NULL)
 			fatal("listen sni-listen %s", text);
@@ -709,44 +685,22 @@ sniproxy_new(struct policy *policy, const struct frontend_shared *shared)
 	return sp;
 }
 
-static void *
-sniproxy_main(void *arg)
-{
-	struct sniproxy *sp = arg;
-
-	event_base_dispatch(sp->base);
-	events_thread_exit();
-	return NULL;
-}
-
 void
 sniproxy_start(struct sniproxy *sp)
 {
-	sigset_t all, old;
-	int error;
-
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	error = pthread_create(&sp->thread, NULL, sniproxy_main, sp);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (error != 0) {
-		errno = error;
-		fatal("pthread_create");
-	}
+	loop_start(&sp->loop);
 }
 
 void
 sniproxy_publish(struct sniproxy *sp, struct policy *policy)
 {
-	policy_unref(atomic_exchange(&sp->next_policy, policy_ref(policy)));
-	event_active(sp->wake, EV_READ, 0);
+	loop_publish(&sp->loop, policy);
 }
 
 void
 sniproxy_stop(struct sniproxy *sp)
 {
-	event_base_loopbreak(sp->base);
-	pthread_join(sp->thread, NULL);
+	loop_stop(&sp->loop);
 }
 
 void
@@ -764,9 +718,6 @@ sniproxy_free(struct sniproxy *sp)
 		evconnlistener_free(l->evl);
 		free(l);
 	}
-	policy_unref(atomic_exchange(&sp->next_policy, NULL));
-	policy_unref(sp->policy);
-	event_free(sp->wake);
-	event_base_free(sp->base);
+	loop_destroy(&sp->loop);
 	free(sp);
 }

@@ -1,0 +1,92 @@
+/*
+ * loop.c: event-loop threads that take policy snapshots between events.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <signal.h>
+
+#include "events.h"
+#include "log.h"
+#include "loop.h"
+
+static void
+take_policy(evutil_socket_t fd, short what, void *arg)
+{
+	struct loop *loop = arg;
+	struct policy *next = atomic_exchange(&loop->next, NULL);
+	struct policy *old = loop->policy;
+
+	(void)fd;
+	(void)what;
+	if (next == NULL)
+		return;
+	loop->policy = next;
+	if (loop->changed != NULL)
+		loop->changed(loop->arg, old);
+	policy_unref(old);
+}
+
+void
+loop_init(struct loop *loop, struct policy *policy, loop_changed_fn changed,
+    void *arg)
+{
+	loop->policy = policy_ref(policy);
+	atomic_init(&loop->next, NULL);
+	loop->changed = changed;
+	loop->arg = arg;
+	if ((loop->base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	loop->wake = event_new(loop->base, -1, 0, take_policy, loop);
+}
+
+static void *
+loop_main(void *arg)
+{
+	struct loop *loop = arg;
+
+	event_base_dispatch(loop->base);
+	events_thread_exit();
+	return NULL;
+}
+
+void
+loop_start(struct loop *loop)
+{
+	sigset_t all, old;
+	int error;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	error = pthread_create(&loop->thread, NULL, loop_main, loop);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (error != 0) {
+		errno = error;
+		fatal("pthread_create");
+	}
+}
+
+void
+loop_publish(struct loop *loop, struct policy *policy)
+{
+	/* One handed over earlier and never taken is dropped. */
+	policy_unref(atomic_exchange(&loop->next, policy_ref(policy)));
+	event_active(loop->wake, EV_READ, 0);
+}
+
+void
+loop_stop(struct loop *loop)
+{
+	event_base_loopbreak(loop->base);
+	pthread_join(loop->thread, NULL);
+}
+
+void
+loop_destroy(struct loop *loop)
+{
+	policy_unref(atomic_exchange(&loop->next, NULL));
+	policy_unref(loop->policy);
+	event_free(loop->wake);
+	event_base_free(loop->base);
+}
