@@ -262,8 +262,9 @@ class EchStrip(HushdTestCase):
 
 
 class Transparent(HushdTestCase):
-    """A real redirect: nftables in a "router" namespace sends the LAN's
-    tcp/443 to hushd, which finds the destination with SO_ORIGINAL_DST."""
+    """A real redirect: the shipped nftables rules, loaded in a "router"
+    namespace, send the LAN's tcp/443 to hushd, which finds the destination
+    with SO_ORIGINAL_DST."""
 
     needs_unbound = False
 
@@ -294,14 +295,17 @@ class Transparent(HushdTestCase):
         # "The internet": a TLS server on an address of the router's.
         run(IP, "-n", self.rtr, "addr", "add", "198.51.100.7/32", "dev",
             "lo")
+        # The rules hushd ships, as a user would load them on the router.
+        shipped = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                               "..", "..", "conf", "nftables-hushd.nft")
+        with open(shipped) as f:
+            rules = f.read()
+        rules = rules.replace('define LAN_IF = "br-lan"',
+                              'define LAN_IF = "vr%s"' % tag)
+        self.assertIn("vr" + tag, rules)
         ruleset = os.path.join(self.tmp, "redirect.nft")
         with open(ruleset, "w") as f:
-            f.write("table ip hushd {\n"
-                    "  chain pre {\n"
-                    "    type nat hook prerouting priority dstnat;\n"
-                    "    iifname \"vr%s\" tcp dport 443 redirect to :8443\n"
-                    "  }\n"
-                    "}\n" % tag)
+            f.write(rules)
         run(IP, "netns", "exec", self.rtr, NFT, "-f", ruleset)
         import tempfile
         self.certs = tempfile.mkdtemp(prefix="hushd-tp-")
