@@ -274,7 +274,8 @@ builddir=$(cd "$(dirname "$hushd")/.." && pwd)
 matchbench=""
 if [ -f "$builddir/config.h" ] &&
     $cc -O2 -std=c11 -I"$builddir" -I"$top/src" -o "$bin/matchbench" \
-    "$top/bench/matchbench.c" "$top/src/domainset.c" "$top/src/lists.c" \
+    "$top/bench/matchbench.c" "$top/src/domainset.c" "$top/src/siphash.c" \
+    "$top/src/lists.c" \
     "$top/src/log.c" 2> "$work/logs/matchbench-build"; then
 	matchbench="$bin/matchbench"
 else

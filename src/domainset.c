@@ -12,8 +12,8 @@
  * a million names near 35 MiB: the table has up to 1/0.35 slots per
  * entry, so every byte kept out of a slot saves nearly three.
  *
- * The hash is SipHash-2-4 keyed per set from getrandom(2), so names
- * chosen to collide in one process do not collide in another.
+ * The hash is SipHash-1-3 (siphash.c) keyed per set from getrandom(2), so
+ * names chosen to collide in one process do not collide in another.
  * The table doubles when 70% full; growth re-reads the arena in order.
  * Entries are never removed: a reload builds a new set.
  *
@@ -22,14 +22,11 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "domainset.h"
+#include "siphash.h"
 #include "log.h"
 
 #define DOMAINSET_NAME_MAX	253
@@ -68,49 +65,10 @@ struct domainset {
 	uint64_t	 key[2];
 };
 
-#define ROTL64(x, b)	(uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-
-static inline void
-sip_round(uint64_t *v0, uint64_t *v1, uint64_t *v2, uint64_t *v3)
-{
-	*v0 += *v1; *v1 = ROTL64(*v1, 13); *v1 ^= *v0; *v0 = ROTL64(*v0, 32);
-	*v2 += *v3; *v3 = ROTL64(*v3, 16); *v3 ^= *v2;
-	*v0 += *v3; *v3 = ROTL64(*v3, 21); *v3 ^= *v0;
-	*v2 += *v1; *v1 = ROTL64(*v1, 17); *v1 ^= *v2; *v2 = ROTL64(*v2, 32);
-}
-
-/*
- * SipHash-2-4. Words are read in host byte order: the hash never leaves
- * the process, so only its keyed unpredictability matters.
- */
 static uint64_t
 domainset_hash(const struct domainset *set, const char *name, size_t len)
 {
-	uint64_t v0 = set->key[0] ^ 0x736f6d6570736575ULL;
-	uint64_t v1 = set->key[1] ^ 0x646f72616e646f6dULL;
-	uint64_t v2 = set->key[0] ^ 0x6c7967656e657261ULL;
-	uint64_t v3 = set->key[1] ^ 0x7465646279746573ULL;
-	uint64_t m;
-	size_t off = 0;
-
-	for (; len - off >= 8; off += 8) {
-		memcpy(&m, name + off, 8);
-		v3 ^= m;
-		sip_round(&v0, &v1, &v2, &v3);
-		sip_round(&v0, &v1, &v2, &v3);
-		v0 ^= m;
-	}
-	m = (uint64_t)(len & 0xff) << 56;
-	for (size_t i = 0; i < len - off; i++)
-		m |= (uint64_t)(uint8_t)name[off + i] << (8 * i);
-	v3 ^= m;
-	sip_round(&v0, &v1, &v2, &v3);
-	sip_round(&v0, &v1, &v2, &v3);
-	v0 ^= m;
-	v2 ^= 0xff;
-	for (int i = 0; i < 4; i++)
-		sip_round(&v0, &v1, &v2, &v3);
-	return v0 ^ v1 ^ v2 ^ v3;
+	return siphash13(set->key, name, len);
 }
 
 /* The top byte of the hash, never 0; the slot index uses the low bits. */
@@ -122,42 +80,12 @@ hash_tag(uint64_t hash)
 	return tag != 0 ? tag : 1;
 }
 
-/*
- * getrandom(2) may wait early in boot until the kernel's generator is
- * seeded. It fails only where the call is missing (kernels before 3.17)
- * or forbidden by a seccomp filter; the key then comes from the clock and
- * addresses, which differs between runs but is guessable.
- */
-static void
-domainset_seed(struct domainset *set)
-{
-	uint8_t *p = (uint8_t *)set->key;
-	size_t got = 0;
-	ssize_t n;
-	struct timespec ts;
-
-	while (got < sizeof(set->key)) {
-		n = getrandom(p + got, sizeof(set->key) - got, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	if (got == sizeof(set->key))
-		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	set->key[0] ^= (uint64_t)ts.tv_sec * 0x9e3779b97f4a7c15ULL ^
-	    (uint64_t)ts.tv_nsec;
-	set->key[1] ^= (uint64_t)(uintptr_t)set ^ (uint64_t)getpid() << 32;
-}
-
 struct domainset *
 domainset_new(void)
 {
 	struct domainset *set = xcalloc(1, sizeof(*set));
 
-	domainset_seed(set);
+	siphash_random_key(set->key);
 	set->nslots = DOMAINSET_MIN_SLOTS;
 	set->tags = xcalloc(set->nslots, sizeof(*set->tags));
 	set->offsets = xcalloc(set->nslots, sizeof(*set->offsets));
