@@ -1,10 +1,12 @@
 /*
  * siphash.c: SipHash-1-3 over a buffer, and a random key for it.
  *
- * Words are read little-endian byte by byte, so the hash is the same on
- * every host and needs no aligned input.
+ * Words are read with memcpy and taken as little-endian, so the hash is
+ * the same on every host and needs no aligned input.
  */
 #include "config.h"
+
+#include <endian.h>
 
 #include <errno.h>
 #include <string.h>
@@ -20,7 +22,7 @@ struct sipstate {
 	uint64_t	v0, v1, v2, v3;
 };
 
-static void
+static inline void
 sipround(struct sipstate *s)
 {
 	s->v0 += s->v1; s->v1 = ROTL(s->v1, 13); s->v1 ^= s->v0;
@@ -31,7 +33,7 @@ sipround(struct sipstate *s)
 	s->v2 = ROTL(s->v2, 32);
 }
 
-static void
+static inline void
 sipcompress(struct sipstate *s, uint64_t m)
 {
 	s->v3 ^= m;
@@ -76,9 +78,8 @@ siphash13(const uint64_t key[2], const void *buf, size_t len)
 	size_t i, words;
 
 	for (words = len / 8; words > 0; words--, p += 8) {
-		for (m = 0, i = 0; i < 8; i++)
-			m |= (uint64_t)p[i] << (8 * i);
-		sipcompress(&s, m);
+		memcpy(&m, p, 8);
+		sipcompress(&s, le64toh(m));	/* SipHash reads words little-endian */
 	}
 	m = (uint64_t)len << 56;
 	for (i = 0; i < len % 8; i++)
