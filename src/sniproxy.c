@@ -49,7 +49,8 @@
 #endif
 
 #define CONNECT_TIMEOUT_MS	10000
-#define PIPE_CHUNK		65536
+#define PIPE_SIZE		(1 << 20)	/* asked of each pipe: fewer, larger splices */
+#define SPARE_PIPES		256	/* empty pipes kept for the next connections */
 #define CLIENT_SLOTS		1024	/* buckets of the per-client counts */
 
 enum conn_state {
@@ -126,6 +127,8 @@ struct sniproxy {
 	LIST_HEAD(, sni_conn)		 conns;
 	unsigned			 n_conns;
 	LIST_HEAD(, client_count)	 clients[CLIENT_SLOTS];
+	int				 spare[SPARE_PIPES][2];
+	unsigned			 n_spare;
 };
 
 static void conn_close(struct sni_conn *c, const char *error);
@@ -222,17 +225,50 @@ client_release(struct client_count *cc)
 
 /* ---------------------------------------------------------- closing */
 
+/*
+ * A pipe for a relay: an empty one kept from an earlier connection, or a
+ * new one, made as large as the system allows.
+ */
+static bool
+pipe_take(struct sniproxy *sp, int fds[2])
+{
+	if (sp->n_spare > 0) {
+		sp->n_spare--;
+		fds[0] = sp->spare[sp->n_spare][0];
+		fds[1] = sp->spare[sp->n_spare][1];
+		return true;
+	}
+	if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) == -1)
+		return false;
+	(void)fcntl(fds[1], F_SETPIPE_SZ, PIPE_SIZE);	/* best effort */
+	return true;
+}
+
+/* Keeps an empty pipe for the next connection, or closes it. */
 static void
-relay_free(struct relay *r)
+pipe_give(struct sniproxy *sp, int fds[2], bool empty)
+{
+	if (fds[0] == -1)
+		return;
+	if (empty && sp->n_spare < SPARE_PIPES) {
+		sp->spare[sp->n_spare][0] = fds[0];
+		sp->spare[sp->n_spare][1] = fds[1];
+		sp->n_spare++;
+	} else {
+		close(fds[0]);
+		close(fds[1]);
+	}
+	fds[0] = fds[1] = -1;
+}
+
+static void
+relay_free(struct sniproxy *sp, struct relay *r)
 {
 	if (r->readable != NULL)
 		event_free(r->readable);
 	if (r->writable != NULL)
 		event_free(r->writable);
-	if (r->pipe[0] != -1)
-		close(r->pipe[0]);
-	if (r->pipe[1] != -1)
-		close(r->pipe[1]);
+	pipe_give(sp, r->pipe, r->pending == 0);
 }
 
 static void
@@ -281,8 +317,8 @@ conn_close(struct sni_conn *c, const char *error)
 		event_free(c->connect_ev);
 	if (c->timer != NULL)
 		event_free(c->timer);
-	relay_free(&c->up);
-	relay_free(&c->down);
+	relay_free(c->sp, &c->up);
+	relay_free(c->sp, &c->down);
 	if (c->cfd != -1)
 		close(c->cfd);
 	if (c->sfd != -1)
@@ -323,7 +359,7 @@ relay_pump(struct sni_conn *c, struct relay *r)
 
 	for (;;) {
 		if (r->pending == 0 && !r->eof) {
-			n = splice(r->from, NULL, r->pipe[1], NULL, PIPE_CHUNK,
+			n = splice(r->from, NULL, r->pipe[1], NULL, PIPE_SIZE,
 			    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 			if (n > 0)
 				r->pending = (size_t)n;
@@ -378,7 +414,7 @@ relay_init(struct sni_conn *c, struct relay *r, int from, int to)
 	r->conn = c;
 	r->from = from;
 	r->to = to;
-	if (pipe2(r->pipe, O_NONBLOCK | O_CLOEXEC) == -1)
+	if (!pipe_take(c->sp, r->pipe))
 		return false;
 	r->readable = event_new(c->sp->loop.base, from, EV_READ | EV_PERSIST,
 	    relay_ready, r);
@@ -713,6 +749,11 @@ sniproxy_free(struct sniproxy *sp)
 		return;
 	while ((c = LIST_FIRST(&sp->conns)) != NULL)
 		conn_close(c, "hushd stopping");
+	while (sp->n_spare > 0) {
+		sp->n_spare--;
+		close(sp->spare[sp->n_spare][0]);
+		close(sp->spare[sp->n_spare][1]);
+	}
 	while ((l = LIST_FIRST(&sp->listeners)) != NULL) {
 		LIST_REMOVE(l, entry);
 		evconnlistener_free(l->evl);
