@@ -469,6 +469,9 @@ send_hello(evutil_socket_t fd, short what, void *arg)
 	}
 	event_free(c->connect_ev);
 	c->connect_ev = NULL;
+	/* Sent: what was learnt from it is copied; spare idle connections. */
+	free(c->hello);
+	c->hello = NULL;
 	start_relay(c);
 }
 
