@@ -3,6 +3,8 @@
 #
 #   sh bench/sni.sh [--hushd PATH] [--out FILE] [--rounds N] [--keep]
 #   sh bench/sni.sh --smoke [--hushd PATH] [--keep]
+#   (--small: the full set of measurements with a tenth of the work, to try
+#   the script out; --keep leaves the work directory and logs in /tmp)
 #
 # Everything runs in a private network namespace with only loopback up
 # (unshare -n, with a PID namespace so nothing outlives it); the proxy is
@@ -36,6 +38,7 @@ hushd=""
 out=""
 rounds=""
 keep=0
+small=0
 
 say() {
 	echo "sni-bench [$(($(date +%s) - t0))s]: $*"
@@ -47,13 +50,14 @@ die() {
 }
 
 usage() {
-	sed -n '4,5p' "$top/bench/sni.sh" | sed 's/^# *//' >&2
+	sed -n '4,7p' "$top/bench/sni.sh" | sed 's/^# *//' >&2
 	exit "$1"
 }
 
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--smoke) mode=smoke ;;
+	--small) small=1 ;;
 	--keep) keep=1 ;;
 	--hushd) [ $# -ge 2 ] || usage 2; hushd=$2; shift ;;
 	--out) [ $# -ge 2 ] || usage 2; out=$2; shift ;;
@@ -78,7 +82,14 @@ else
 	replay_n=30000
 	bulk_bytes=1073741824
 	hold_n=1000
-	[ -n "$out" ] || out="$top/bench/SNI-RESULTS.md"
+	if [ "$small" -eq 1 ]; then
+		tls_n=300
+		replay_n=3000
+		bulk_bytes=67108864
+		hold_n=200
+	else
+		[ -n "$out" ] || out="$top/bench/SNI-RESULTS.md"
+	fi
 fi
 conc=50
 case "$rounds" in "" | *[!0-9]*) die "--rounds takes a whole number" ;; esac
@@ -163,6 +174,7 @@ if [ -z "${SNIBENCH_WORK:-}" ]; then
 	if [ "$mode" = smoke ]; then limit=120; else limit=2400; fi
 	set -- --hushd "$hushd" --rounds "$rounds"
 	[ "$mode" = smoke ] && set -- "$@" --smoke
+	[ "$small" -eq 1 ] && set -- "$@" --small
 	[ -n "$out" ] && set -- "$@" --out "$out"
 	SNIBENCH_WORK=$work SNIBENCH_PEERS=$available SNIBENCH_BACKEND=$backend \
 	    SNIBENCH_COMMAND=$invocation SNIBENCH_T0=$t0 \
@@ -434,19 +446,19 @@ start_proxy() {
 	port_off=-1000
 	case "$1" in
 	hushd)
-		start_on "$proxy_cpu" "$work/logs/hushd.log" "$hushd" -f \
+		start_on "$proxy_cpu" "$work/logs/hushd-r$round.log" "$hushd" -f \
 		    -c "$work/conf/hushd.conf" ;;
 	sniproxy)
-		start_on "$proxy_cpu" "$work/logs/sniproxy.log" sniproxy -f \
+		start_on "$proxy_cpu" "$work/logs/sniproxy-r$round.log" sniproxy -f \
 		    -c "$work/conf/sniproxy.conf" ;;
 	haproxy)
-		start_on "$proxy_cpu" "$work/logs/haproxy.log" haproxy -db \
+		start_on "$proxy_cpu" "$work/logs/haproxy-r$round.log" haproxy -db \
 		    -f "$work/conf/haproxy.cfg" ;;
 	esac
 	proxy_pid=$started
 	for p in $listen_ports; do
 		wait_port "$(proxy_port "$p")" 10 || {
-			note "$1 did not start listening on $(proxy_port "$p") (see logs/$1.log)"
+			note "$1 did not start listening on $(proxy_port "$p") (see logs/$1-r$round.log)"
 			return 1
 		}
 	done
@@ -464,7 +476,7 @@ stop_proxy() {
 check_alive() {
 	[ "$proxy_pid" -eq 0 ] && return 0
 	running "$proxy_pid" && return 0
-	note "$1 died during round $2 (see logs/$1.log)"
+	note "$1 died during round $2 (see logs/$1-r$2.log)"
 	return 1
 }
 
@@ -588,6 +600,14 @@ while [ "$round" -le "$rounds" ]; do
 done
 stop_pid "$origin_pid"
 load_after=$(cut -d ' ' -f 1-3 /proc/loadavg)
+# What hushd said beyond its start and stop.
+cat "$work"/logs/hushd-r*.log 2>/dev/null |
+    grep -v -e ': info: ' -e '^$' | sort | uniq -c | sort -rn | head -n 5 |
+    while read -r count text; do
+	note "hushd logged $count time(s): $text"
+    done
+awk -v b="${load_before%% *}" 'BEGIN { exit !(b + 0 >= 0.5) }' &&
+    note "the machine was not idle at the start (load average $load_before): other work shares the CPUs, so the figures are noisier than on an idle machine"
 
 # ------------------------------------------------------------ the report
 # Median over the rounds of path $1's metric $2 ("" when none).
@@ -629,7 +649,7 @@ label() {
 
 table() {
 	local p
-	echo "| path | TLS conn/s c=$conc | proxy CPU µs/conn (TLS) | replay conn/s c=$conc | proxy CPU µs/conn (replay) | 1 GiB MB/s | proxy CPU s/GiB (1) | 4×1 GiB MB/s | proxy CPU s/GiB (4) | VmRSS idle KiB | VmRSS 1,000 idle conns KiB | KiB per idle conn | VmRSS peak KiB |"
+	echo "| path | TLS conn/s c=$conc | proxy CPU µs/conn (TLS) | replay conn/s c=$conc | proxy CPU µs/conn (replay) | 1 GiB MB/s | proxy CPU s/GiB (1) | 4×1 GiB MB/s | proxy CPU s/GiB (4) | VmRSS idle KiB | VmRSS $hold_n idle conns KiB | KiB per idle conn | VmRSS peak KiB |"
 	echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 	for p in $paths; do
 		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
