@@ -133,12 +133,17 @@ if [ "${HUSHD_SKIP_BENCH:-0}" = 1 ]; then
 elif [ "$(id -u)" -ne 0 ]; then
 	skipped=$((skipped + 1))
 	echo "benchmark smoke run skipped: it needs root (network namespace)"
-elif sh bench/run.sh --smoke --hushd "$top/src/hushd" >build-bench-smoke.log 2>&1; then
-	passed=$((passed + 1))
-	echo "bench/run.sh --smoke: ok"
 else
-	note_fail "bench/run.sh --smoke (see build-bench-smoke.log)"
-	tail -n 30 build-bench-smoke.log
+	for script in run.sh sni.sh; do
+		log="build-bench-smoke-${script%.sh}.log"
+		if sh "bench/$script" --smoke --hushd "$top/src/hushd" >"$log" 2>&1; then
+			passed=$((passed + 1))
+			echo "bench/$script --smoke: ok"
+		else
+			note_fail "bench/$script --smoke (see $log)"
+			tail -n 30 "$log"
+		fi
+	done
 fi
 
 # ---------------------------------------------------------------- packaging
