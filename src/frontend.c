@@ -784,22 +784,10 @@ frontend_new(unsigned index, struct policy *policy,
 	return fe;
 }
 
-void
-frontend_start(struct frontend *fe)
+struct loop *
+frontend_loop(struct frontend *fe)
 {
-	loop_start(&fe->loop);
-}
-
-void
-frontend_publish(struct frontend *fe, struct policy *policy)
-{
-	loop_publish(&fe->loop, policy);
-}
-
-void
-frontend_stop(struct frontend *fe)
-{
-	loop_stop(&fe->loop);
+	return &fe->loop;
 }
 
 void

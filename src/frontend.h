@@ -6,7 +6,7 @@
  *
  * A frontend runs its own event loop in its own thread. It reads policy
  * from the snapshot it holds; the main thread hands it a new one with
- * frontend_publish() and the frontend switches between two events, so no
+ * loop_publish() and the frontend switches between two events, so no
  * lock is taken on the query path.
  */
 #ifndef HUSHD_FRONTEND_H
@@ -18,6 +18,7 @@
 #include "policy.h"
 
 struct frontend;
+struct loop;
 struct neigh;
 struct oui;
 struct seen;
@@ -47,14 +48,8 @@ struct frontend_stats {
 struct frontend *frontend_new(unsigned index, struct policy *policy,
     const struct frontend_shared *shared);
 
-/* Starts the worker's thread. */
-void frontend_start(struct frontend *fe);
-
-/* Hands the worker a new snapshot (it takes its own reference). */
-void frontend_publish(struct frontend *fe, struct policy *policy);
-
-/* Stops the worker's loop and waits for its thread. */
-void frontend_stop(struct frontend *fe);
+/* Its thread and event loop: loop_start(), loop_publish(), loop_stop(). */
+struct loop *frontend_loop(struct frontend *fe);
 
 /* Closes sockets, drops queries still in flight and frees the worker. */
 void frontend_free(struct frontend *fe);

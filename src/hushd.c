@@ -29,6 +29,7 @@
 #include "events.h"
 #include "frontend.h"
 #include "log.h"
+#include "loop.h"
 #include "neigh.h"
 #include "policy.h"
 #include "seen.h"
@@ -46,6 +47,8 @@ struct daemon_state {
 	unsigned		  n_workers;
 	struct frontend_shared	  shared;
 	struct sniproxy		 *sniproxy;	/* NULL without sni-listen */
+	struct loop		**loops;	/* every thread that takes snapshots */
+	unsigned		  n_loops;
 	struct event		 *neigh_timer;
 	bool			  neigh_warned;
 	const char		 *conf_path;
@@ -138,10 +141,8 @@ reload(struct daemon_state *st)
 			return;
 		}
 	}
-	for (unsigned i = 0; i < st->n_workers; i++)
-		frontend_publish(st->workers[i], next);
-	if (st->sniproxy != NULL)
-		sniproxy_publish(st->sniproxy, next);
+	for (unsigned i = 0; i < st->n_loops; i++)
+		loop_publish(st->loops[i], next);
 	policy_unref(st->policy);
 	st->policy = next;
 	log_info("configuration reloaded");
@@ -273,6 +274,12 @@ main(int argc, char **argv)
 	for (unsigned i = 0; i < st.n_workers; i++)
 		st.workers[i] = frontend_new(i, st.policy, &st.shared);
 	st.sniproxy = sniproxy_new(st.policy, &st.shared);
+	/* Every thread that follows the snapshots: workers, then the proxy. */
+	st.loops = xcalloc(st.n_workers + 1, sizeof(*st.loops));
+	for (unsigned i = 0; i < st.n_workers; i++)
+		st.loops[st.n_loops++] = frontend_loop(st.workers[i]);
+	if (st.sniproxy != NULL)
+		st.loops[st.n_loops++] = sniproxy_loop(st.sniproxy);
 
 	if (!opt.foreground) {
 		if (daemon(0, 0) == -1)
@@ -287,18 +294,15 @@ main(int argc, char **argv)
 	st.neigh_timer = event_new(st.base, -1, EV_PERSIST, refresh_neighbours,
 	    &st);
 	event_add(st.neigh_timer, &every);
-	for (unsigned i = 0; i < st.n_workers; i++)
-		frontend_start(st.workers[i]);
-	if (st.sniproxy != NULL)
-		sniproxy_start(st.sniproxy);
+	for (unsigned i = 0; i < st.n_loops; i++)
+		loop_start(st.loops[i]);
 	log_info("hushd %s ready, %u worker%s", PACKAGE_VERSION, st.n_workers,
 	    st.n_workers == 1 ? "" : "s");
 	event_base_dispatch(st.base);
 
-	for (unsigned i = 0; i < st.n_workers; i++)
-		frontend_stop(st.workers[i]);
-	if (st.sniproxy != NULL)
-		sniproxy_stop(st.sniproxy);
+	for (unsigned i = 0; i < st.n_loops; i++)
+		loop_stop(st.loops[i]);
+	free(st.loops);
 	sniproxy_free(st.sniproxy);
 	for (unsigned i = 0; i < st.n_workers; i++)
 		frontend_free(st.workers[i]);

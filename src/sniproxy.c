@@ -706,11 +706,11 @@ sniproxy_new(struct policy *policy, const struct frontend_shared *shared)
 		if (cl->listen.ss.ss_family == AF_INET6)
 			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
 			    sizeof(on));
+		addr_ntop_full((const struct sockaddr *)&cl->listen.ss, text,
+		    sizeof(text));
 		if (bind(fd, (const struct sockaddr *)&cl->listen.ss,
 		    cl->listen.len) == -1)
-			fatal("bind sni-listen %s", addr_ntop_full(
-			    (const struct sockaddr *)&cl->listen.ss, text,
-			    sizeof(text)));
+			fatal("bind sni-listen %s", text);
 		l->sp = sp;
 		l->addr = cl->listen;
 		l->forced = cl->forced;
@@ -724,22 +724,10 @@ sniproxy_new(struct policy *policy, const struct frontend_shared *shared)
 	return sp;
 }
 
-void
-sniproxy_start(struct sniproxy *sp)
+struct loop *
+sniproxy_loop(struct sniproxy *sp)
 {
-	loop_start(&sp->loop);
-}
-
-void
-sniproxy_publish(struct sniproxy *sp, struct policy *policy)
-{
-	loop_publish(&sp->loop, policy);
-}
-
-void
-sniproxy_stop(struct sniproxy *sp)
-{
-	loop_stop(&sp->loop);
+	return &sp->loop;
 }
 
 void

@@ -23,9 +23,8 @@ struct sniproxy;
  */
 struct sniproxy *sniproxy_new(struct policy *policy,
     const struct frontend_shared *shared);
-void sniproxy_start(struct sniproxy *sp);
-void sniproxy_publish(struct sniproxy *sp, struct policy *policy);
-void sniproxy_stop(struct sniproxy *sp);
+/* Its thread and event loop: loop_start(), loop_publish(), loop_stop(). */
+struct loop *sniproxy_loop(struct sniproxy *sp);
 /* Closes every connection (each gets its event) and frees the proxy. */
 void sniproxy_free(struct sniproxy *sp);
 
