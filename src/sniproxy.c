@@ -670,7 +670,6 @@ accept_conn(struct evconnlistener *evl, evutil_socket_t fd,
 		conn_close(c, "no original destination");
 		return;
 	}
-	evutil_make_socket_nonblocking(fd);
 	c->hello = xmalloc(TLSHELLO_MAX);
 	c->hello_ev = event_new(sp->loop.base, fd, EV_READ | EV_PERSIST, read_hello,
 	    c);
