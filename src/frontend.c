@@ -140,25 +140,6 @@ struct frontend {
 static void tcp_conn_free(struct tcp_conn *conn);
 static void tcp_conn_maybe_close(struct tcp_conn *conn);
 
-static uint64_t
-monotonic_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec;
-}
-
-static double
-elapsed_ms(const struct timespec *start)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - start->tv_sec) * 1e3 +
-	    (double)(now.tv_nsec - start->tv_nsec) / 1e6;
-}
-
 /* Frees a deferred query; a query on the stack needs nothing. */
 static void
 query_free(struct query *query)
@@ -232,7 +213,7 @@ log_event(struct query *query, uint8_t rcode, const struct dnsreply *reply,
 		    (const struct sockaddr *)&from->addr.ss, upstream,
 		    sizeof(upstream)) : NULL,
 		.cached = cached,
-		.ms = elapsed_ms(&query->start),
+		.ms = loop_elapsed_ms(&query->start),
 	};
 	events_dns(&ev);
 }
@@ -302,7 +283,7 @@ remember_answer(struct query *query, const struct dnsreply *reply)
 		addr.family = reply->addrs[i].family;
 		memcpy(addr.bytes, reply->addrs[i].bytes, 16);
 		seen_put(seen, &client, &addr, query->q.qname, reply->min_ttl,
-		    monotonic_seconds());
+		    loop_now_seconds());
 	}
 }
 
@@ -362,7 +343,7 @@ upstream_done(void *arg, const uint8_t *reply, size_t len,
 			struct cache_key key = cache_key_of(&query->q);
 			cache_put(fe->cache, &key, reply, len,
 			    parsed->cache_ttl, parsed->ttl_offsets,
-			    parsed->n_ttl_offsets, monotonic_seconds());
+			    parsed->n_ttl_offsets, loop_now_seconds());
 		}
 		memcpy(fe->scratch, reply, len);
 		dnsmsg_set_id(fe->scratch, query->q.id);
@@ -384,7 +365,7 @@ answer_from_cache(struct query *query)
 	if (fe->cache == NULL)
 		return false;
 	len = cache_get(fe->cache, &key, query->q.id, fe->scratch,
-	    sizeof(fe->scratch), monotonic_seconds());
+	    sizeof(fe->scratch), loop_now_seconds());
 	if (len == 0 || dnsmsg_parse_reply(fe->scratch, len, &query->q,
 	    query->q.id, &fe->reply) != DNSMSG_OK)
 		return false;	/* parsed before it was cached: cannot fail */
@@ -410,7 +391,7 @@ log_refused(struct frontend *fe, const struct addr *client)
 	char text[ADDR_STRLEN];
 	uint32_t hash = 2166136261u;
 	const uint8_t *b = (const uint8_t *)&client->ss;
-	time_t now = (time_t)monotonic_seconds();
+	time_t now = (time_t)loop_now_seconds();
 
 	for (socklen_t i = 0; i < client->len; i++)
 		hash = (hash ^ b[i]) * 16777619u;
@@ -723,10 +704,7 @@ tcp_accept(struct evconnlistener *evl, evutil_socket_t fd,
 	}
 	fe->tcp_connections++;
 	TAILQ_INSERT_TAIL(&fe->conns, conn, entry);
-	struct timeval idle = {
-		.tv_sec = conf->tcp_idle_timeout_ms / 1000,
-		.tv_usec = (conf->tcp_idle_timeout_ms % 1000) * 1000,
-	};
+	struct timeval idle = loop_timeval(conf->tcp_idle_timeout_ms);
 	bufferevent_set_timeouts(conn->bev, &idle, &idle);
 	bufferevent_setcb(conn->bev, tcp_readable, tcp_written, tcp_event,
 	    conn);

@@ -12,6 +12,9 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
+#include <sys/time.h>
+#include <time.h>
 
 #include "policy.h"
 
@@ -41,5 +44,11 @@ void loop_publish(struct loop *loop, struct policy *policy);
 void loop_stop(struct loop *loop);
 /* Drops the snapshots and frees the event base; events on it must be gone. */
 void loop_destroy(struct loop *loop);
+
+/* Clock helpers for the loops: whole seconds and elapsed milliseconds of
+ * CLOCK_MONOTONIC, and a millisecond setting as libevent's timeval. */
+uint64_t loop_now_seconds(void);
+double loop_elapsed_ms(const struct timespec *start);
+struct timeval loop_timeval(unsigned ms);
 
 #endif

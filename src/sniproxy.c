@@ -134,21 +134,10 @@ struct sniproxy {
 static void conn_close(struct sni_conn *c, const char *error);
 static void relay_pump(struct sni_conn *c, struct relay *r);
 
-static double
-elapsed_ms(const struct timespec *start)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - start->tv_sec) * 1e3 +
-	    (double)(now.tv_nsec - start->tv_nsec) / 1e6;
-}
-
 static void
 arm_timer(struct sni_conn *c, unsigned ms)
 {
-	struct timeval tv = { .tv_sec = ms / 1000,
-	    .tv_usec = (ms % 1000) * 1000 };
+	struct timeval tv = loop_timeval(ms);
 
 	evtimer_add(c->timer, &tv);
 }
@@ -291,7 +280,7 @@ conn_log(struct sni_conn *c)
 		.alpn = c->alpn[0] != '\0' ? c->alpn : NULL,
 		.bytes_up = c->up.bytes,
 		.bytes_down = c->down.bytes,
-		.ms = elapsed_ms(&c->start),
+		.ms = loop_elapsed_ms(&c->start),
 		.error = c->error,
 	};
 	events_conn(&ev);
@@ -517,7 +506,6 @@ static void
 look_up_seen(struct sni_conn *c)
 {
 	struct seen_addr client, dst;
-	struct timespec now;
 	const struct sockaddr *sa[2] = { (struct sockaddr *)&c->client.ss,
 	    (struct sockaddr *)&c->dst.ss };
 	struct seen_addr *out[2] = { &client, &dst };
@@ -534,9 +522,8 @@ look_up_seen(struct sni_conn *c)
 			memcpy(out[i]->bytes,
 			    &((const struct sockaddr_in6 *)sa[i])->sin6_addr, 16);
 	}
-	clock_gettime(CLOCK_MONOTONIC, &now);
 	c->dns_seen = seen_get(c->sp->shared.seen, &client, &dst,
-	    (uint64_t)now.tv_sec, c->dns_name);
+	    loop_now_seconds(), c->dns_name);
 }
 
 static void

@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "loop.h"
 #include "upstream.h"
 
 #define STREAM_IDLE_SECONDS	10	/* close a stream unused this long */
@@ -70,7 +71,7 @@ struct stream {
 	struct uq_list		 inflight;
 	unsigned		 n_inflight;
 	struct event		*idle_timer;
-	time_t			 retry_at;	/* back-off: no connect before */
+	uint64_t		 retry_at;	/* back-off: no connect before */
 	unsigned		 backoff;
 };
 
@@ -139,15 +140,6 @@ static void try_upstream(struct upstream_query *uq);
 static void udp_sock_free(struct udp_sock *us);
 static void next_upstream(struct upstream_query *uq, bool definitive);
 static void stream_close(struct stream *s);
-
-static time_t
-now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
 
 /*
  * Message IDs come from OpenSSL's DRBG, drawn a few kilobytes at a time:
@@ -530,7 +522,7 @@ stream_failed(struct stream *s, const char *why)
 	s->backoff = s->backoff == 0 ? BACKOFF_FIRST_SECONDS :
 	    s->backoff * 2 > BACKOFF_MAX_SECONDS ? BACKOFF_MAX_SECONDS :
 	    s->backoff * 2;
-	s->retry_at = now_seconds() + s->backoff;
+	s->retry_at = loop_now_seconds() + s->backoff;
 	log_warnx("upstream %s%s: %s; next try in %us",
 	    addr_ntop_port((const struct sockaddr *)&s->addr.ss, text,
 	    sizeof(text)), s->tls ? " (tls)" : "", why, s->backoff);
@@ -696,7 +688,7 @@ start_stream(struct upstream_query *uq, const struct conf_upstream *u)
 
 	if (s->n_inflight >= STREAM_MAX_INFLIGHT)
 		return false;
-	if (s->bev == NULL && (now_seconds() < s->retry_at ||
+	if (s->bev == NULL && (loop_now_seconds() < s->retry_at ||
 	    !stream_connect(s)))
 		return false;
 	/* IDs on one connection must differ (RFC 7766 §7). */
@@ -759,10 +751,7 @@ try_upstream(struct upstream_query *uq)
 {
 	const struct conf_upstream *u = &uq->conf->upstreams[uq->current];
 	bool stream = u->tls || uq->want_tcp;
-	struct timeval tv = {
-		.tv_sec = uq->conf->upstream_timeout_ms / 1000,
-		.tv_usec = (uq->conf->upstream_timeout_ms % 1000) * 1000,
-	};
+	struct timeval tv = loop_timeval(uq->conf->upstream_timeout_ms);
 
 	if (!(stream ? start_stream(uq, u) : start_udp(uq, &u->addr))) {
 		/*
@@ -784,10 +773,7 @@ upstream_resolve(struct upstream_ctx *ctx, const struct conf *conf,
     upstream_done_fn done, void *arg)
 {
 	struct upstream_query *uq = xcalloc(1, sizeof(*uq));
-	struct timeval tv = {
-		.tv_sec = conf->query_timeout_ms / 1000,
-		.tv_usec = (conf->query_timeout_ms % 1000) * 1000,
-	};
+	struct timeval tv = loop_timeval(conf->query_timeout_ms);
 
 	uq->ctx = ctx;
 	uq->conf = conf;
