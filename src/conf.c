@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "conf.h"
 #include "log.h"
@@ -444,12 +445,105 @@ key_allow_clients(struct parser *p)
 	return true;
 }
 
+/* Parses "64M", "512k", "1G" or a number of bytes. */
+static bool
+parse_size(struct parser *p, const char *text, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long value;
+	uint64_t unit = 1;
+
+	if (text[0] < '0' || text[0] > '9')
+		goto bad;
+	errno = 0;
+	value = strtoull(text, &end, 10);
+	if (errno != 0)
+		goto bad;
+	if (strcasecmp(end, "k") == 0)
+		unit = 1 << 10;
+	else if (strcasecmp(end, "m") == 0)
+		unit = 1 << 20;
+	else if (strcasecmp(end, "g") == 0)
+		unit = 1 << 30;
+	else if (*end != '\0')
+		goto bad;
+	if (value == 0 || value > max / unit)
+		return parse_error(p, p->stmt_line,
+		    "'%s': size '%s' must be between 1 and %llu bytes",
+		    p->words[0], text, (unsigned long long)max);
+	*out = value * unit;
+	return true;
+bad:
+	return parse_error(p, p->stmt_line,
+	    "'%s': bad size '%s' (use e.g. 500k, 64M, 1G)", p->words[0], text);
+}
+
+/*
+ * list NAME https://HOST[:PORT]/PATH [refresh DUR] [timeout DUR]
+ * [max-size SIZE] [ca FILE]: the copy lives in state-dir (see
+ * conf_parse), named after the list.
+ */
+static bool
+remote_list(struct parser *p, struct conf_list *l)
+{
+	const char *url = p->words[2], *host = url + 8;
+	size_t host_len = strcspn(host, "/?#");
+
+	if (l->name[0] == '.')
+		return parse_error(p, p->stmt_line,
+		    "list '%s': a remote list's name may not start with '.'",
+		    l->name);
+	if (host_len == 0 || host[0] == ':' || strchr(url, '@') != NULL)
+		return parse_error(p, p->stmt_line,
+		    "list '%s': '%s' is not an https://HOST/PATH address",
+		    l->name, url);
+	l->url = xstrdup(url);
+	l->refresh_ms = CONF_LIST_REFRESH_MS;
+	l->timeout_ms = CONF_LIST_TIMEOUT_MS;
+	l->max_size = CONF_LIST_MAX_SIZE;
+	for (size_t i = 3; i < p->n_words; i += 2) {
+		const char *opt = p->words[i];
+		const char *value = i + 1 < p->n_words ? p->words[i + 1] : NULL;
+		if (value == NULL)
+			return parse_error(p, p->stmt_line,
+			    "list '%s': '%s' needs a value", l->name, opt);
+		if (strcmp(opt, "refresh") == 0) {
+			if (!parse_duration_ms(p, value, 86400ULL * 1000 * 30,
+			    &l->refresh_ms))
+				return false;
+			if (l->refresh_ms < 1000)
+				return parse_error(p, p->stmt_line,
+				    "list '%s': refresh must be at least 1s",
+				    l->name);
+		} else if (strcmp(opt, "timeout") == 0) {
+			if (!parse_duration_ms(p, value, 3600ULL * 1000,
+			    &l->timeout_ms))
+				return false;
+			if (l->timeout_ms == 0)
+				return parse_error(p, p->stmt_line,
+				    "list '%s': timeout must be longer than 0",
+				    l->name);
+		} else if (strcmp(opt, "max-size") == 0) {
+			if (!parse_size(p, value, (uint64_t)1 << 30,
+			    &l->max_size))
+				return false;
+		} else if (strcmp(opt, "ca") == 0) {
+			free(l->ca_file);
+			l->ca_file = resolve_path(p, value);
+		} else
+			return parse_error(p, p->stmt_line,
+			    "list '%s': unknown option '%s' (refresh, timeout, "
+			    "max-size, ca)", l->name, opt);
+	}
+	return true;
+}
+
 static bool
 key_list(struct parser *p)
 {
 	struct conf *c = p->conf;
 
-	if (!expect_args(p, 2, 2))
+	if (!expect_args(p, 2, 10))
 		return false;
 	if (!valid_name(p->words[1]))
 		return parse_error(p, p->stmt_line,
@@ -460,16 +554,21 @@ key_list(struct parser *p)
 		return parse_error(p, p->stmt_line,
 		    "list '%s' is already defined on line %u", p->words[1],
 		    c->lists[other].line);
-	if (strncmp(p->words[2], "http://", 7) == 0 ||
-	    strncmp(p->words[2], "https://", 8) == 0)
+	if (strncmp(p->words[2], "http://", 7) == 0)
 		return parse_error(p, p->stmt_line,
-		    "list '%s': remote lists are not supported by this version",
-		    p->words[1]);
+		    "list '%s': only https:// lists are fetched", p->words[1]);
 	struct conf_list *l = APPEND(c->lists, c->n_lists);
 	l->name = xstrdup(p->words[1]);
-	l->path = resolve_path(p, p->words[2]);
 	l->line = p->stmt_line;
-	return true;
+	if (strncmp(p->words[2], "https://", 8) != 0) {
+		if (p->n_words > 3)
+			return parse_error(p, p->stmt_line,
+			    "list '%s': '%s' is an option of remote lists only",
+			    p->words[1], p->words[3]);
+		l->path = resolve_path(p, p->words[2]);
+		return true;
+	}
+	return remote_list(p, l);
 }
 
 static bool
@@ -793,6 +892,7 @@ static const struct key keys[] = {
 	{ "tcp-idle-timeout",	key_simple },
 	{ "tcp-max-connections", key_simple },
 	{ "allowlist",		key_simple },
+	{ "state-dir",		key_simple },
 	{ "workers",		key_simple },
 	{ "sni-listen",		key_sni_listen },
 	{ "sni-timeout",	key_simple },
@@ -800,6 +900,7 @@ static const struct key keys[] = {
 	{ "sni-max-connections", key_simple },
 	{ "sni-max-per-client",	key_simple },
 	{ "ech-strip",		key_simple },
+	{ "doh-canary",		key_simple },
 	{ "geoip-country",	key_simple },
 	{ "geoip-asn",		key_simple },
 };
@@ -875,6 +976,8 @@ key_simple(struct parser *p)
 		return parse_bool(p, value, &c->log_allowed);
 	else if (strcmp(key, "ech-strip") == 0)
 		return parse_bool(p, value, &c->ech_strip);
+	else if (strcmp(key, "doh-canary") == 0)
+		return parse_bool(p, value, &c->doh_canary);
 	else if (strcmp(key, "events") == 0) {
 		free(c->events);
 		c->events = strcmp(value, "-") == 0 ? xstrdup("-") :
@@ -882,6 +985,9 @@ key_simple(struct parser *p)
 	} else if (strcmp(key, "allowlist") == 0) {
 		free(c->allowlist);
 		c->allowlist = resolve_path(p, value);
+	} else if (strcmp(key, "state-dir") == 0) {
+		free(c->state_dir);
+		c->state_dir = resolve_path(p, value);
 	} else if (strcmp(key, "geoip-country") == 0) {
 		free(c->geoip_country);
 		c->geoip_country = resolve_path(p, value);
@@ -907,6 +1013,21 @@ default_allow_clients(struct conf *c)
 			    c->n_allow_clients);
 			cidr_parse(private_ranges[i], cidr);
 		}
+	}
+}
+
+/* Where remote lists keep their copies: state-dir/lists/NAME. */
+static void
+remote_list_paths(struct conf *c)
+{
+	if (c->state_dir == NULL)
+		c->state_dir = xstrdup(CONF_DEFAULT_STATE_DIR);
+	for (size_t i = 0; i < c->n_lists; i++) {
+		struct conf_list *l = &c->lists[i];
+		if (l->url != NULL && l->path == NULL &&
+		    asprintf(&l->path, "%s/lists/%s", c->state_dir,
+		    l->name) < 0)
+			fatalx("out of memory");
 	}
 }
 
@@ -937,6 +1058,7 @@ conf_parse(const char *path, const char *buf, size_t len,
 	p.conf->sni_max_connections = 4096;
 	p.conf->sni_max_per_client = 256;
 	p.conf->ech_strip = true;
+	p.conf->doh_canary = true;
 
 	if (memchr(buf, '\0', len) != NULL) {
 		ok = parse_error(&p, 1, "file contains a NUL byte");
@@ -993,6 +1115,7 @@ done:
 		return NULL;
 	}
 	default_allow_clients(p.conf);
+	remote_list_paths(p.conf);
 	return p.conf;
 }
 
@@ -1044,11 +1167,14 @@ conf_free(struct conf *c)
 	free(c->allow_clients);
 	free(c->events);
 	free(c->allowlist);
+	free(c->state_dir);
 	free(c->geoip_country);
 	free(c->geoip_asn);
 	for (size_t i = 0; i < c->n_lists; i++) {
 		free(c->lists[i].name);
 		free(c->lists[i].path);
+		free(c->lists[i].url);
+		free(c->lists[i].ca_file);
 	}
 	free(c->lists);
 	for (size_t i = 0; i < c->n_devices; i++)

@@ -33,7 +33,18 @@ struct conf_list {
 	char		*name;
 	char		*path;		/* resolved against the config's directory */
 	unsigned	 line;
+	/* Remote lists: fetched from url into path (under state-dir). */
+	char		*url;		/* https://…, or NULL for a local file */
+	char		*ca_file;	/* trust anchors; NULL: the system's */
+	uint64_t	 refresh_ms;
+	uint64_t	 timeout_ms;	/* for one whole download */
+	uint64_t	 max_size;	/* bytes */
 };
+
+#define CONF_DEFAULT_STATE_DIR	"/var/lib/hushd"
+#define CONF_LIST_REFRESH_MS	(86400ULL * 1000)
+#define CONF_LIST_TIMEOUT_MS	(60ULL * 1000)
+#define CONF_LIST_MAX_SIZE	((uint64_t)64 << 20)
 
 #define CONF_MAC_LEN		6
 #define CONF_MAX_UPSTREAMS	64
@@ -108,6 +119,7 @@ struct conf {
 	struct conf_list	*lists;
 	size_t			 n_lists;
 	char			*allowlist;
+	char			*state_dir;	/* remote lists' last good copies */
 	struct conf_sni_listen	*sni_listen;
 	size_t			 n_sni_listen;
 	unsigned		 sni_timeout_ms;	/* to receive a ClientHello */
@@ -115,6 +127,7 @@ struct conf {
 	unsigned		 sni_max_connections;
 	unsigned		 sni_max_per_client;
 	bool			 ech_strip;
+	bool			 doh_canary;	/* use-application-dns.net NXDOMAIN */
 	char			*geoip_country;	/* MaxMind DB files, or NULL */
 	char			*geoip_asn;
 	struct conf_device	*devices;

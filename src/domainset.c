@@ -304,3 +304,12 @@ domainset_match(const struct domainset *set, const char *qname, size_t len,
 	}
 	return false;
 }
+
+bool
+domainset_get(const struct domainset *set, const char *name, size_t len,
+    struct domainset_match *out)
+{
+	if (set->count == 0 || len == 0 || len > DOMAINSET_NAME_MAX)
+		return false;
+	return domainset_lookup(set, name, len, true, out);
+}

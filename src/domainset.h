@@ -49,4 +49,11 @@ size_t domainset_count(const struct domainset *set);
 bool domainset_match(const struct domainset *set, const char *qname,
     size_t len, struct domainset_match *out);
 
+/*
+ * Finds the entry for exactly name, of either kind (no suffix search).
+ * For explaining matches, not for the hot path.
+ */
+bool domainset_get(const struct domainset *set, const char *name, size_t len,
+    struct domainset_match *out);
+
 #endif

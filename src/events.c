@@ -22,6 +22,7 @@
 
 #include "addr.h"
 #include "events.h"
+#include "json.h"
 #include "log.h"
 
 /* Each thread formats into its own buffer, kept from line to line. */
@@ -74,16 +75,8 @@ line_string(struct line *l, const char *s)
 {
 	line_grow(l, strlen(s) * 6 + 3);
 	l->buf[l->len++] = '"';
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		if (*c == '"' || *c == '\\') {
-			l->buf[l->len++] = '\\';
-			l->buf[l->len++] = (char)*c;
-		} else if (*c < 0x20 || *c >= 0x7f)
-			l->len += (size_t)snprintf(l->buf + l->len,
-			    l->cap - l->len, "\\u%04x", *c);
-		else
-			l->buf[l->len++] = (char)*c;
-	}
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++)
+		l->len += json_escape_char(*c, l->buf + l->len);
 	l->buf[l->len++] = '"';
 }
 

@@ -248,6 +248,14 @@ cache_key_of(const struct dnsq *q)
 	return key;
 }
 
+/* How a blocked query is answered: the canary always with NXDOMAIN. */
+static enum block_mode
+block_mode_of(const struct query *query)
+{
+	return query->verdict.reason == POLICY_REASON_CANARY ?
+	    BLOCK_MODE_NXDOMAIN : query->policy->conf->block_mode;
+}
+
 /* Answers the query as blocked (after its answer was judged so). */
 static void
 answer_blocked(struct query *query)
@@ -255,7 +263,7 @@ answer_blocked(struct query *query)
 	const struct conf *conf = query->policy->conf;
 	struct frontend *fe = query->fe;
 	size_t len = dnsmsg_blocked(query->wire, query->len, &query->q,
-	    conf->block_mode, conf->block_ttl, fe->scratch,
+	    block_mode_of(query), conf->block_ttl, fe->scratch,
 	    sizeof(fe->scratch));
 
 	if (len > 0)
@@ -306,8 +314,7 @@ answer_judged(struct query *query, uint8_t *wire, size_t len, size_t cap,
 		fe->stats.blocked++;
 		if (wants_event(query))
 			log_event(query, dnsmsg_block_rcode(
-			    query->policy->conf->block_mode), parsed, from,
-			    cached);
+			    block_mode_of(query)), parsed, from, cached);
 		answer_blocked(query);
 		return;
 	}
@@ -480,8 +487,9 @@ handle_query(struct frontend *fe, const struct addr *client, int udp_fd,
 	if (query.verdict.action == POLICY_BLOCK) {
 		fe->stats.blocked++;
 		if (wants_event(&query))
-			log_event(&query, dnsmsg_block_rcode(conf->block_mode),
-			    NULL, NULL, false);
+			log_event(&query,
+			    dnsmsg_block_rcode(block_mode_of(&query)), NULL,
+			    NULL, false);
 		answer_blocked(&query);
 		return;
 	}

@@ -19,6 +19,7 @@
 #include <maxminddb.h>
 #include <openssl/crypto.h>
 #include <openssl/opensslv.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,11 +28,13 @@
 
 #include "conf.h"
 #include "events.h"
+#include "explain.h"
 #include "frontend.h"
 #include "log.h"
 #include "loop.h"
 #include "neigh.h"
 #include "policy.h"
+#include "remote.h"
 #include "seen.h"
 #include "sniproxy.h"
 
@@ -50,6 +53,8 @@ struct daemon_state {
 	struct loop		**loops;	/* every thread that takes snapshots */
 	unsigned		  n_loops;
 	struct event		 *neigh_timer;
+	struct remote		 *remote;	/* remote lists' downloads */
+	struct event		 *remote_reload;	/* after a new copy */
 	bool			  neigh_warned;
 	const char		 *conf_path;
 };
@@ -59,6 +64,8 @@ struct options {
 	bool		 foreground;
 	bool		 debug;
 	bool		 check_only;
+	const char	*explain;	/* --explain NAME */
+	const char	*explain_client;
 };
 
 static void
@@ -66,11 +73,16 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: hushd [-dfn] -c FILE\n"
+	    "       hushd -n -c FILE --explain NAME [CLIENT]\n"
 	    "       hushd -V\n"
 	    "  -c FILE  configuration file\n"
 	    "  -f       stay in the foreground, diagnostics to stderr\n"
 	    "  -d       debug diagnostics\n"
 	    "  -n       check the configuration and lists, then exit\n"
+	    "  --explain NAME [CLIENT]\n"
+	    "           with -n: the verdict for NAME asked by CLIENT (an\n"
+	    "           address or MAC) and every rule covering it; exit 0\n"
+	    "           pass, 1 blocked, 2 logged, 3 configuration error\n"
 	    "  -V       print the versions of hushd and its libraries\n");
 	exit(2);
 }
@@ -145,8 +157,28 @@ reload(struct daemon_state *st)
 		loop_publish(st->loops[i], next);
 	policy_unref(st->policy);
 	st->policy = next;
+	remote_configure(st->remote, next->conf);
 	log_info("configuration reloaded");
 	describe(next);
+}
+
+static void
+on_remote_reload(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	reload(arg);
+}
+
+/* A remote list has a new copy: reload soon, once for lists done together. */
+static void
+remote_changed(void *arg)
+{
+	struct daemon_state *st = arg;
+	struct timeval soon = { .tv_sec = 1 };
+
+	if (!evtimer_pending(st->remote_reload, NULL))
+		evtimer_add(st->remote_reload, &soon);
 }
 
 static void
@@ -186,6 +218,33 @@ refresh_neighbours(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* hushd -n --explain: exit 0 pass, 1 blocked, 2 logged, 3 error. */
+static int
+explain(struct policy *p, const char *err, const char *name,
+    const char *client)
+{
+	struct sockaddr_storage ss;
+	struct client_ident ident;
+	enum policy_action action;
+	bool ok;
+
+	if (p == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return 3;
+	}
+	if (!explain_client(client, &ss, &ident)) {
+		fprintf(stderr, "client '%s': not an address or a MAC\n",
+		    client);
+		policy_unref(p);
+		return 3;
+	}
+	ok = explain_name(p, &ident, name, false, stdout, &action);
+	policy_unref(p);
+	if (!ok)
+		return 3;
+	return action == POLICY_BLOCK ? 1 : action == POLICY_LOG ? 2 : 0;
+}
+
 static unsigned
 worker_count(const struct conf *conf)
 {
@@ -200,9 +259,13 @@ worker_count(const struct conf *conf)
 static void
 parse_options(int argc, char **argv, struct options *opt)
 {
+	static const struct option longopts[] = {
+		{ "explain", required_argument, NULL, 'E' },
+		{ NULL, 0, NULL, 0 },
+	};
 	int ch;
 
-	while ((ch = getopt(argc, argv, "c:dfnV")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:dfnV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			opt->conf_path = optarg;
@@ -216,6 +279,9 @@ parse_options(int argc, char **argv, struct options *opt)
 		case 'n':
 			opt->check_only = true;
 			break;
+		case 'E':
+			opt->explain = optarg;
+			break;
 		case 'V':
 			print_versions();
 			exit(0);
@@ -223,7 +289,10 @@ parse_options(int argc, char **argv, struct options *opt)
 			usage();
 		}
 	}
-	if (optind != argc || opt->conf_path == NULL)
+	if (opt->explain != NULL && optind + 1 == argc)
+		opt->explain_client = argv[optind++];
+	if (optind != argc || opt->conf_path == NULL ||
+	    (opt->explain != NULL && !opt->check_only))
 		usage();
 }
 
@@ -242,6 +311,8 @@ main(int argc, char **argv)
 
 	st.conf_path = opt.conf_path;
 	st.policy = load_policy(opt.conf_path, &warnings, err, sizeof(err));
+	if (opt.explain != NULL)
+		return explain(st.policy, err, opt.explain, opt.explain_client);
 	if (opt.check_only) {
 		if (st.policy == NULL) {
 			fprintf(stderr, "%s\n", err);
@@ -296,10 +367,15 @@ main(int argc, char **argv)
 	event_add(st.neigh_timer, &every);
 	for (unsigned i = 0; i < st.n_loops; i++)
 		loop_start(st.loops[i]);
+	st.remote = remote_new(st.base, remote_changed, &st);
+	st.remote_reload = evtimer_new(st.base, on_remote_reload, &st);
+	remote_configure(st.remote, st.policy->conf);
 	log_info("hushd %s ready, %u worker%s", PACKAGE_VERSION, st.n_workers,
 	    st.n_workers == 1 ? "" : "s");
 	event_base_dispatch(st.base);
 
+	remote_free(st.remote);
+	event_free(st.remote_reload);
 	for (unsigned i = 0; i < st.n_loops; i++)
 		loop_stop(st.loops[i]);
 	free(st.loops);

@@ -651,3 +651,38 @@ list_match(const struct list *list, const char *qname, size_t len,
 	}
 	return true;
 }
+
+size_t
+list_match_all(const struct list *list, const char *qname, size_t len,
+    struct list_hit *hits, size_t max)
+{
+	struct domainset_match m;
+	const char *dot;
+	size_t n = 0, off = 0;
+
+	for (;;) {
+		for (int exc = 0; exc < 2; exc++) {
+			const struct domainset *set = exc ? list->exceptions :
+			    list->rules;
+			if (!domainset_get(set, qname + off, len - off, &m) ||
+			    (off == 0 && m.kind == DOMAINSET_SUBDOMAINS_ONLY))
+				continue;
+			if (n < max) {
+				hits[n].match.rule = m.name;
+				hits[n].match.rule_len = m.len;
+				hits[n].match.subdomains_only =
+				    m.kind == DOMAINSET_SUBDOMAINS_ONLY;
+				hits[n].match.line = m.line;
+				hits[n].exception = exc;
+			}
+			n++;
+		}
+		dot = memchr(qname + off, '.', len - off);
+		if (dot == NULL)
+			break;
+		off = (size_t)(dot - qname) + 1;
+		if (off >= len)
+			break;
+	}
+	return n;
+}

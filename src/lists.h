@@ -69,6 +69,19 @@ struct list_match {
 bool list_match(const struct list *list, const char *qname, size_t len,
     struct list_match *out);
 
+/* One rule of a list that covers a name, for explaining a verdict. */
+struct list_hit {
+	struct list_match	 match;
+	bool			 exception;	/* an @@ rule */
+};
+
+/*
+ * Every rule and exception of the list covering qname, most specific
+ * first; fills at most max hits and returns how many there are.
+ */
+size_t list_match_all(const struct list *list, const char *qname, size_t len,
+    struct list_hit *hits, size_t max);
+
 /*
  * Normalises a domain name: folds case, drops one trailing dot, checks
  * label syntax (1–63 bytes of a-z 0-9 - _, no leading or trailing hyphen

@@ -8,11 +8,13 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "policy.h"
@@ -33,6 +35,20 @@ group_from_conf(struct policy *p, struct policy_group *g,
 		g->log[i] = p->lists[cg->log[i]];
 }
 
+struct skipped_lines {
+	size_t	count;
+	char	first[512];
+};
+
+static void
+count_skipped(void *arg, const char *message)
+{
+	struct skipped_lines *s = arg;
+
+	if (s->count++ == 0)
+		snprintf(s->first, sizeof(s->first), "%s", message);
+}
+
 struct policy *
 policy_build(struct conf *conf, list_warn_fn warn, void *warn_arg, char *err,
     size_t errlen)
@@ -45,8 +61,29 @@ policy_build(struct conf *conf, list_warn_fn warn, void *warn_arg, char *err,
 	p->lists = xcalloc(conf->n_lists, sizeof(*p->lists));
 	for (size_t i = 0; i < conf->n_lists; i++) {
 		const struct conf_list *cl = &conf->lists[i];
-		p->lists[i] = list_load(cl->name, cl->path, warn, warn_arg,
-		    lerr, sizeof(lerr));
+		struct skipped_lines skipped = { 0 };
+		/* Downloaded lists warn once, not once per line. */
+		p->lists[i] = list_load(cl->name, cl->path, cl->url ?
+		    count_skipped : warn, cl->url ? (void *)&skipped :
+		    warn_arg, lerr, sizeof(lerr));
+		if (skipped.count > 0 && warn != NULL) {
+			char summary[sizeof(skipped.first) + 256];
+			snprintf(summary, sizeof(summary), "%s:%u: list %s: "
+			    "%zu lines skipped, the first: %s", conf->path,
+			    cl->line, cl->name, skipped.count, skipped.first);
+			warn(warn_arg, summary);
+		}
+		if (p->lists[i] == NULL && cl->url != NULL &&
+		    access(cl->path, F_OK) == -1 && errno == ENOENT) {
+			/* Not downloaded yet: empty until the first copy. */
+			snprintf(lerr, sizeof(lerr), "%s:%u: list %s: no copy "
+			    "of %s downloaded yet", conf->path, cl->line,
+			    cl->name, cl->url);
+			if (warn != NULL)
+				warn(warn_arg, lerr);
+			p->lists[i] = list_parse(cl->name, cl->path, "", 0,
+			    NULL, NULL);
+		}
 		if (p->lists[i] == NULL) {
 			snprintf(err, errlen, "%s:%u: list %s: %s", conf->path,
 			    cl->line, cl->name, lerr);
@@ -231,6 +268,12 @@ policy_query(const struct policy *p, const struct client_ident *client,
 		out->allowlisted = true;
 		return;
 	}
+	if (p->conf->doh_canary && len == sizeof(DOH_CANARY) - 1 &&
+	    memcmp(qname, DOH_CANARY, len) == 0) {
+		out->action = POLICY_BLOCK;
+		out->reason = POLICY_REASON_CANARY;
+		return;
+	}
 	if (match_lists(g->block, g->n_block, qname, len, out)) {
 		out->action = POLICY_BLOCK;
 		out->reason = POLICY_REASON_LIST;
@@ -396,6 +439,7 @@ policy_reason_name(enum policy_reason reason)
 		[POLICY_REASON_UNRESOLVED_IP] = "unresolved-ip",
 		[POLICY_REASON_ACL] = "acl",
 		[POLICY_REASON_RATE_LIMIT] = "rate-limit",
+		[POLICY_REASON_CANARY] = "canary",
 	};
 
 	if ((size_t)reason >= sizeof(names) / sizeof(names[0]))

@@ -37,7 +37,15 @@ enum policy_reason {
 	POLICY_REASON_UNRESOLVED_IP,
 	POLICY_REASON_ACL,
 	POLICY_REASON_RATE_LIMIT,
+	POLICY_REASON_CANARY,	/* use-application-dns.net */
 };
+
+/*
+ * Browsers that would send their queries to a DoH provider first ask for
+ * this name; an NXDOMAIN answer tells them the network wants its own
+ * resolver used (Mozilla's "canary domain"). doh-canary decides.
+ */
+#define DOH_CANARY	"use-application-dns.net"
 
 struct policy_group {
 	const char		 *name;

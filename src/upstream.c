@@ -39,6 +39,7 @@
 
 #include "log.h"
 #include "loop.h"
+#include "tlsclient.h"
 #include "upstream.h"
 
 #define STREAM_IDLE_SECONDS	10	/* close a stream unused this long */
@@ -563,7 +564,6 @@ stream_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct stream *s = arg;
 	char why[256] = "connection closed";
-	unsigned long ssl_error;
 
 	if (what & BEV_EVENT_CONNECTED) {
 		if (s->tls) {
@@ -574,40 +574,11 @@ stream_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & BEV_EVENT_ERROR) {
-		SSL *ssl = s->tls ? bufferevent_openssl_get_ssl(bev) : NULL;
-		long verify = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
-		if (verify != X509_V_OK)
-			snprintf(why, sizeof(why), "certificate refused: %s",
-			    X509_verify_cert_error_string(verify));
-		else if (ssl && (ssl_error = bufferevent_get_openssl_error(bev)))
-			ERR_error_string_n(ssl_error, why, sizeof(why));
-		else if (EVUTIL_SOCKET_ERROR() != 0)
-			snprintf(why, sizeof(why), "%s",
-			    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		tlsclient_error(bev, why, sizeof(why));
 		if (!s->answered)
 			stream_failed(s, why);
 	}
 	stream_close(s);
-}
-
-static SSL_CTX *
-stream_ssl_ctx(const struct conf_upstream *u)
-{
-	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-
-	if (ctx == NULL)
-		return NULL;
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT);
-	if ((u->ca_file != NULL ? SSL_CTX_load_verify_locations(ctx,
-	    u->ca_file, NULL) : SSL_CTX_set_default_verify_paths(ctx)) != 1) {
-		log_warnx("upstream tls: cannot load trust anchors %s",
-		    u->ca_file ? u->ca_file : "(system)");
-		SSL_CTX_free(ctx);
-		return NULL;
-	}
-	return ctx;
 }
 
 static struct stream *
@@ -630,7 +601,7 @@ stream_for(struct upstream_ctx *ctx, const struct conf_upstream *u)
 	if (u->tls) {
 		s->tls_name = xstrdup(u->tls_name);
 		s->ca_file = u->ca_file ? xstrdup(u->ca_file) : NULL;
-		s->ssl_ctx = stream_ssl_ctx(u);
+		s->ssl_ctx = tlsclient_ctx(u->ca_file, "upstream tls");
 	}
 	TAILQ_INIT(&s->inflight);
 	s->idle_timer = evtimer_new(ctx->base, stream_idle, s);
@@ -647,8 +618,7 @@ stream_connect(struct stream *s)
 	if (s->tls) {
 		if (s->ssl_ctx == NULL || (ssl = SSL_new(s->ssl_ctx)) == NULL)
 			return false;
-		SSL_set_tlsext_host_name(ssl, s->tls_name);
-		if (SSL_set1_host(ssl, s->tls_name) != 1) {
+		if (!tlsclient_expect_host(ssl, s->tls_name)) {
 			SSL_free(ssl);
 			return false;
 		}

@@ -42,6 +42,8 @@ UNBOUND_CONTROL = shutil.which("unbound-control") or (
     "/usr/sbin/unbound-control"
     if os.access("/usr/sbin/unbound-control", os.X_OK) else None)
 
+OPENSSL = shutil.which("openssl")
+
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 5.0
 SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "runtime error:",
@@ -149,6 +151,30 @@ def free_port():
                 continue
             return port
     raise RuntimeError("no free port found")
+
+
+def make_certificates(directory, names=("DNS:dns.test",), ca_name="ca",
+                      server_name="server"):
+    """A CA (ca_name.pem/.key) and a server certificate (server_name.pem,
+    .key) for names (subjectAltName entries) signed by it."""
+    def run(*args):
+        subprocess.run([OPENSSL] + list(args), cwd=directory, check=True,
+                       capture_output=True, timeout=30)
+    if not os.path.exists(os.path.join(directory, ca_name + ".pem")):
+        run("req", "-x509", "-newkey", "ec", "-pkeyopt",
+            "ec_paramgen_curve:P-256", "-nodes", "-keyout", ca_name + ".key",
+            "-out", ca_name + ".pem", "-days", "2", "-subj",
+            "/CN=hushd test CA " + ca_name)
+    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+        "-nodes", "-keyout", server_name + ".key", "-out",
+        server_name + ".csr", "-subj", "/CN=" + names[0].split(":", 1)[1])
+    with open(os.path.join(directory, server_name + ".ext"), "w") as f:
+        f.write("subjectAltName=%s\n" % ",".join(names))
+    run("x509", "-req", "-in", server_name + ".csr", "-CA", ca_name + ".pem",
+        "-CAkey", ca_name + ".key", "-CAcreateserial", "-out",
+        server_name + ".pem", "-days", "2", "-extfile", server_name + ".ext")
+    with open(os.path.join(directory, "ticket.key"), "wb") as f:
+        f.write(os.urandom(80))
 
 
 def wait_for(predicate, timeout, what, interval=0.05):

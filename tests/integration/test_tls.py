@@ -5,34 +5,12 @@ reused for many queries."""
 
 import os
 import shutil
-import subprocess
 import tempfile
 import unittest
 
-from harness import (BIG_NAME, BIG_TXT, UNBOUND, UNBOUND_CONTROL, ZONE_A,
-                     HushdTestCase, Unbound, free_port, wait_for)
-
-OPENSSL = shutil.which("openssl")
-
-
-def make_certificates(directory):
-    """A CA and a server certificate for dns.test signed by it."""
-    def run(*args):
-        subprocess.run([OPENSSL] + list(args), cwd=directory, check=True,
-                       capture_output=True, timeout=30)
-    run("req", "-x509", "-newkey", "ec", "-pkeyopt",
-        "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key", "-out",
-        "ca.pem", "-days", "2", "-subj", "/CN=hushd test CA")
-    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-        "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj",
-        "/CN=dns.test")
-    with open(os.path.join(directory, "ext"), "w") as f:
-        f.write("subjectAltName=DNS:dns.test\n")
-    run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey",
-        "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2",
-        "-extfile", "ext")
-    with open(os.path.join(directory, "ticket.key"), "wb") as f:
-        f.write(os.urandom(80))
+from harness import (BIG_NAME, BIG_TXT, OPENSSL, UNBOUND, UNBOUND_CONTROL,
+                     ZONE_A, HushdTestCase, Unbound, free_port,
+                     make_certificates, wait_for)
 
 
 def established(port):

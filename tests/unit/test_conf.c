@@ -107,6 +107,37 @@ test_full_configuration(void **state)
 }
 
 static void
+test_remote_lists(void **state)
+{
+	(void)state;
+	struct conf *c = parse(MINIMAL "list local l.txt\n"
+	    "list big https://lists.example.org:8443/hosts?v=2 refresh 12h "
+	    "timeout 30s max-size 8M ca ca.pem\n"
+	    "list small https://example.org/x\n"
+	    "state-dir state\n"
+	    "doh-canary no\n");
+
+	assert_non_null(c);
+	assert_int_equal(c->n_lists, 3);
+	assert_null(c->lists[0].url);
+	assert_string_equal(c->lists[0].path, "/etc/hushd/l.txt");
+	assert_string_equal(c->lists[1].url,
+	    "https://lists.example.org:8443/hosts?v=2");
+	/* The copy lives in state-dir, even when it is set further down. */
+	assert_string_equal(c->lists[1].path, "/etc/hushd/state/lists/big");
+	assert_string_equal(c->lists[1].ca_file, "/etc/hushd/ca.pem");
+	assert_int_equal(c->lists[1].refresh_ms, 12 * 3600 * 1000);
+	assert_int_equal(c->lists[1].timeout_ms, 30 * 1000);
+	assert_int_equal(c->lists[1].max_size, 8 << 20);
+	assert_null(c->lists[2].ca_file);
+	assert_int_equal(c->lists[2].refresh_ms, CONF_LIST_REFRESH_MS);
+	assert_int_equal(c->lists[2].timeout_ms, CONF_LIST_TIMEOUT_MS);
+	assert_int_equal(c->lists[2].max_size, CONF_LIST_MAX_SIZE);
+	assert_false(c->doh_canary);
+	conf_free(c);
+}
+
+static void
 test_defaults(void **state)
 {
 	(void)state;
@@ -119,6 +150,8 @@ test_defaults(void **state)
 	assert_int_equal(c->block_mode, BLOCK_MODE_NULL);
 	assert_int_equal(c->block_ttl, 60);
 	assert_true(c->log_allowed);
+	assert_true(c->doh_canary);
+	assert_string_equal(c->state_dir, "/var/lib/hushd");
 	assert_null(c->events);
 	/* Loopback and the private ranges are served by default. */
 	assert_true(c->n_allow_clients > 2);
@@ -361,9 +394,17 @@ test_reference_errors(void **state)
 	expect_error(MINIMAL "list a/b a.txt\n",
 	    "/etc/hushd/hushd.conf:3: list name 'a/b' may use only letters, "
 	    "digits, '-', '_', '.'");
-	expect_error(MINIMAL "list big https://example.org/hosts\n",
-	    "/etc/hushd/hushd.conf:3: list 'big': remote lists are not "
-	    "supported by this version");
+	expect_error(MINIMAL "list big http://example.org/hosts\n",
+	    "/etc/hushd/hushd.conf:3: list 'big': only https:// lists are "
+	    "fetched");
+	expect_error(MINIMAL "list big https://example.org/h refresh 500ms\n",
+	    "/etc/hushd/hushd.conf:3: list 'big': refresh must be at least 1s");
+	expect_error(MINIMAL "list big https://example.org/h max-size 0\n",
+	    "/etc/hushd/hushd.conf:3: 'list': size '0' must be between 1 and "
+	    "1073741824 bytes");
+	expect_error(MINIMAL "list big https://u@example.org/h\n",
+	    "/etc/hushd/hushd.conf:3: list 'big': 'https://u@example.org/h' is "
+	    "not an https://HOST/PATH address");
 	expect_error(MINIMAL "group g {\n block nosuch\n}\n",
 	    "/etc/hushd/hushd.conf:4: 'block': no list called 'nosuch'");
 	expect_error(MINIMAL "group g {\n clients tv\n}\n",
@@ -437,6 +478,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_configuration),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_remote_lists),
 		cmocka_unit_test(test_events_stdout_and_crlf),
 		cmocka_unit_test(test_upstream_system),
 		cmocka_unit_test(test_tls_upstreams),

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "explain.h"
 #include "policy.h"
 
 static char dir[] = "/tmp/hushd-policy-XXXXXX";
@@ -232,6 +233,100 @@ test_allowlist_wins(void **state)
 }
 
 static void
+test_doh_canary(void **state)
+{
+	(void)state;
+	struct policy *p = build(BASE);
+	struct verdict v;
+
+	assert_non_null(p);
+	judge(p, "10.0.0.1", "use-application-dns.net", &v);
+	assert_int_equal(v.action, POLICY_BLOCK);
+	assert_int_equal(v.reason, POLICY_REASON_CANARY);
+	assert_string_equal(policy_reason_name(v.reason), "canary");
+	judge(p, "10.0.0.1", "x.use-application-dns.net", &v);
+	assert_int_equal(v.action, POLICY_PASS);
+	policy_unref(p);
+	p = build(BASE "doh-canary no\n");
+	assert_non_null(p);
+	judge(p, "10.0.0.1", "use-application-dns.net", &v);
+	assert_int_equal(v.action, POLICY_PASS);
+	policy_unref(p);
+}
+
+/* explain_name's text for name asked by who; its action in *action. */
+static char *
+explain_text(const struct policy *p, const char *who, const char *name,
+    bool json, enum policy_action *action)
+{
+	struct sockaddr_storage ss;
+	struct client_ident ident;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_non_null(f);
+	assert_true(explain_client(who, &ss, &ident));
+	assert_true(explain_name(p, &ident, name, json, f, action));
+	fclose(f);
+	return text;
+}
+
+static void
+test_explain_lists_every_rule(void **state)
+{
+	(void)state;
+	enum policy_action action;
+	char *text;
+
+	write_file("more.txt", "# more\nx.ads.example\n*.ads.example\n"
+	    "@@||y.x.ads.example^\n");
+	struct policy *p = build(BASE "list more more.txt\n"
+	    "allowlist allow.txt\n"
+	    "device kid 10.0.0.9\n"
+	    "group kids {\n clients kid\n block tel\n log ads\n}\n");
+	assert_non_null(p);
+
+	/* The default group blocks every list: three rules of two lists. */
+	text = explain_text(p, "10.0.0.1", "Y.X.Ads.Example.", false, &action);
+	assert_int_equal(action, POLICY_BLOCK);
+	assert_non_null(strstr(text, "y.x.ads.example: block\n"));
+	assert_non_null(strstr(text, "group default"));
+	assert_non_null(strstr(text, "ads.txt:1\n"));
+	assert_non_null(strstr(text, "x.ads.example"));
+	assert_non_null(strstr(text, "more.txt:2\n"));
+	assert_non_null(strstr(text, "*.ads.example"));
+	assert_non_null(strstr(text, "more.txt:3\n"));
+	assert_non_null(strstr(text, "exception"));
+	assert_non_null(strstr(text, "@@y.x.ads.example"));
+	assert_non_null(strstr(text, "more.txt:4\n"));
+	free(text);
+
+	/* For the kid, ads only logs and more is not used at all. */
+	text = explain_text(p, "10.0.0.9", "x.ads.example", false, &action);
+	assert_int_equal(action, POLICY_LOG);
+	assert_non_null(strstr(text, "device kid, group kids"));
+	assert_non_null(strstr(text, "log       ads"));
+	assert_non_null(strstr(text, "unused    more"));
+	free(text);
+
+	text = explain_text(p, NULL, "good.tracker.example", true, &action);
+	assert_int_equal(action, POLICY_PASS);
+	assert_non_null(strstr(text, "\"reason\":\"allowlist\""));
+	assert_non_null(strstr(text, "{\"list\":\"allowlist\",\"role\":"
+	    "\"allow\",\"rule\":\"good.tracker.example\""));
+	assert_non_null(strstr(text, "{\"list\":\"ads\",\"role\":\"block\","
+	    "\"rule\":\"tracker.example\""));
+	free(text);
+
+	text = explain_text(p, NULL, "www.example", false, &action);
+	assert_int_equal(action, POLICY_PASS);
+	assert_non_null(strstr(text, "(none)"));
+	free(text);
+	policy_unref(p);
+}
+
+static void
 test_unreadable_list_fails_the_build(void **state)
 {
 	(void)state;
@@ -359,6 +454,8 @@ main(void)
 		cmocka_unit_test(test_groups_devices_and_log_lists),
 		cmocka_unit_test(test_block_wins_over_log),
 		cmocka_unit_test(test_allowlist_wins),
+		cmocka_unit_test(test_doh_canary),
+		cmocka_unit_test(test_explain_lists_every_rule),
 		cmocka_unit_test(test_unreadable_list_fails_the_build),
 		cmocka_unit_test(test_devices_by_mac_and_siblings),
 		cmocka_unit_test(test_cname_chain_judged),
