@@ -893,6 +893,8 @@ static const struct key keys[] = {
 	{ "tcp-max-connections", key_simple },
 	{ "allowlist",		key_simple },
 	{ "state-dir",		key_simple },
+	{ "control",		key_simple },
+	{ "metrics-listen",	key_simple },
 	{ "workers",		key_simple },
 	{ "sni-listen",		key_sni_listen },
 	{ "sni-timeout",	key_simple },
@@ -988,6 +990,14 @@ key_simple(struct parser *p)
 	} else if (strcmp(key, "state-dir") == 0) {
 		free(c->state_dir);
 		c->state_dir = resolve_path(p, value);
+	} else if (strcmp(key, "control") == 0) {
+		free(c->control);
+		c->control = resolve_path(p, value);
+	} else if (strcmp(key, "metrics-listen") == 0) {
+		const char *err = addr_parse(value, 9153, &c->metrics_listen);
+		if (err != NULL)
+			return parse_error(p, p->stmt_line,
+			    "metrics-listen '%s': %s", value, err);
 	} else if (strcmp(key, "geoip-country") == 0) {
 		free(c->geoip_country);
 		c->geoip_country = resolve_path(p, value);
@@ -1116,6 +1126,11 @@ done:
 	}
 	default_allow_clients(p.conf);
 	remote_list_paths(p.conf);
+	for (size_t i = 0; i < p.conf->n_upstreams; i++) {
+		struct conf_upstream *u = &p.conf->upstreams[i];
+		addr_ntop_port((const struct sockaddr *)&u->addr.ss, u->name,
+		    sizeof(u->name));
+	}
 	return p.conf;
 }
 
@@ -1168,6 +1183,7 @@ conf_free(struct conf *c)
 	free(c->events);
 	free(c->allowlist);
 	free(c->state_dir);
+	free(c->control);
 	free(c->geoip_country);
 	free(c->geoip_asn);
 	for (size_t i = 0; i < c->n_lists; i++) {

@@ -27,6 +27,7 @@ struct conf_upstream {
 	char		*tls_name;	/* name the certificate must carry */
 	char		*ca_file;	/* trust anchors; NULL: the system's */
 	unsigned	 line;
+	char		 name[ADDR_STRLEN];	/* address:port, for logs */
 };
 
 struct conf_list {
@@ -120,6 +121,8 @@ struct conf {
 	size_t			 n_lists;
 	char			*allowlist;
 	char			*state_dir;	/* remote lists' last good copies */
+	char			*control;	/* control socket path, or NULL */
+	struct addr		 metrics_listen;	/* len 0: no /metrics */
 	struct conf_sni_listen	*sni_listen;
 	size_t			 n_sni_listen;
 	unsigned		 sni_timeout_ms;	/* to receive a ClientHello */

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "events.h"
@@ -31,6 +32,13 @@ static pthread_mutex_t events_lock = PTHREAD_MUTEX_INITIALIZER;
 static FILE *events_file;
 static char *events_path;
 static _Atomic bool events_on;
+static _Atomic uint64_t events_dropped;
+static time_t last_drop_warning;	/* under events_lock */
+static struct {
+	events_tap_fn	 fn;
+	void		*arg;
+} taps[EVENTS_MAX_TAPS];		/* under events_lock */
+static size_t n_taps;
 
 struct line {
 	char	*buf;
@@ -103,16 +111,100 @@ line_timestamp(struct line *l)
 	    tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000);
 }
 
+/* Writes all of buf to fd; false (with errno) when it could not. */
+static bool
+write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return false;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+/*
+ * An event that cannot be written (disk full, file gone read-only) is
+ * counted and dropped; answering goes on. The first failure, then at
+ * most one a minute, is logged with the count so far.
+ */
+static void
+write_failed(int error)
+{
+	time_t now = time(NULL);
+
+	atomic_fetch_add_explicit(&events_dropped, 1, memory_order_relaxed);
+	if (now - last_drop_warning >= 60) {
+		last_drop_warning = now;
+		log_warnx("event log %s: %s; %llu events dropped so far",
+		    events_path ? events_path : "-", strerror(error),
+		    (unsigned long long)atomic_load(&events_dropped));
+	}
+}
+
 static void
 line_write(struct line *l)
 {
 	line_printf(l, "}\n");
 	pthread_mutex_lock(&events_lock);
-	if (events_file != NULL && (fwrite(l->buf, 1, l->len, events_file) !=
-	    l->len || fflush(events_file) != 0))
-		log_debug("event log write failed");
+	if (events_file != NULL &&
+	    !write_all(fileno(events_file), l->buf, l->len))
+		write_failed(errno);
+	for (size_t i = 0; i < n_taps; i++)
+		taps[i].fn(taps[i].arg, l->buf, l->len);
 	pthread_mutex_unlock(&events_lock);
 }
+
+static void
+update_on_locked(void)
+{
+	atomic_store(&events_on, events_file != NULL || n_taps > 0);
+}
+
+bool
+events_tap_add(events_tap_fn fn, void *arg)
+{
+	bool ok = false;
+
+	pthread_mutex_lock(&events_lock);
+	if (n_taps < EVENTS_MAX_TAPS) {
+		taps[n_taps].fn = fn;
+		taps[n_taps].arg = arg;
+		n_taps++;
+		ok = true;
+	}
+	update_on_locked();
+	pthread_mutex_unlock(&events_lock);
+	return ok;
+}
+
+void
+events_tap_remove(void *arg)
+{
+	pthread_mutex_lock(&events_lock);
+	for (size_t i = 0; i < n_taps; i++)
+		if (taps[i].arg == arg) {
+			taps[i] = taps[--n_taps];
+			break;
+		}
+	update_on_locked();
+	pthread_mutex_unlock(&events_lock);
+}
+
+uint64_t
+events_dropped_count(void)
+{
+	return atomic_load_explicit(&events_dropped, memory_order_relaxed);
+}
+
+static void update_on_locked(void);
 
 static void
 close_locked(void)
@@ -122,7 +214,7 @@ close_locked(void)
 	events_file = NULL;
 	free(events_path);
 	events_path = NULL;
-	atomic_store(&events_on, false);
+	update_on_locked();
 }
 
 bool
@@ -140,7 +232,7 @@ events_open(const char *path, char *err, size_t errlen)
 	close_locked();
 	events_file = f;
 	events_path = path ? xstrdup(path) : NULL;
-	atomic_store(&events_on, f != NULL);
+	update_on_locked();
 	pthread_mutex_unlock(&events_lock);
 	return true;
 }

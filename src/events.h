@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include "dnsmsg.h"
@@ -57,6 +58,19 @@ void events_close(void);
 bool events_enabled(void);
 /* Frees the calling thread's line buffer; call before a thread ends. */
 void events_thread_exit(void);
+
+/*
+ * Taps see every event line as written (for "hushctl tail"), called from
+ * the writing thread with the event log's lock held: they must not block.
+ * An arg identifies the tap for removal. At most EVENTS_MAX_TAPS.
+ */
+#define EVENTS_MAX_TAPS	16
+typedef void (*events_tap_fn)(void *arg, const char *line, size_t len);
+bool events_tap_add(events_tap_fn fn, void *arg);
+void events_tap_remove(void *arg);
+
+/* Events that could not be written (disk full, unwritable file). */
+uint64_t events_dropped_count(void);
 
 void events_dns(const struct dns_event *ev);
 void events_conn(const struct conn_event *ev);

@@ -129,7 +129,8 @@ struct frontend {
 	unsigned		 tcp_connections;
 	struct query_list	 pending;	/* waiting for an upstream */
 	struct tcp_conn_list	 conns;
-	struct frontend_stats	 stats;
+	struct worker_stats	 stats;
+	struct window		*window;	/* recent decisions */
 	struct acl_log_slot	 acl_log[ACL_LOG_SLOTS];
 	uint8_t			 scratch[DNSMSG_MAX];	/* answers being built */
 	struct dnsreply		 reply;		/* a cached answer, parsed */
@@ -195,7 +196,6 @@ static void
 log_event(struct query *query, uint8_t rcode, const struct dnsreply *reply,
     const struct conf_upstream *from, bool cached)
 {
-	char upstream[ADDR_STRLEN];
 	const struct client_ident *ident = &query->ident;
 	bool geo = reply != NULL && geo_enabled(query->policy->geo);
 
@@ -209,13 +209,44 @@ log_event(struct query *query, uint8_t rcode, const struct dnsreply *reply,
 		.verdict = &query->verdict,
 		.rcode = rcode,
 		.reply = reply,
-		.upstream = from ? addr_ntop_port(
-		    (const struct sockaddr *)&from->addr.ss, upstream,
-		    sizeof(upstream)) : NULL,
+		.upstream = from ? from->name : NULL,
 		.cached = cached,
 		.ms = loop_elapsed_ms(&query->start),
 	};
 	events_dns(&ev);
+}
+
+/*
+ * Counts a decision (by group and action, blocked ones by list) and
+ * keeps it in the window of recent ones, for metrics and hushctl.
+ */
+static void
+note_decision(struct query *query, const struct dnsreply *reply)
+{
+	struct frontend *fe = query->fe;
+	const struct verdict *v = &query->verdict;
+	struct window_entry e = {
+		.t = loop_now_seconds(),
+		.action = (uint8_t)v->action,
+	};
+
+	tally_add(&fe->stats.by_group, v->group, v->action);
+	if (v->action == POLICY_BLOCK)
+		tally_add(&fe->stats.blocked_by_list, v->list ? v->list :
+		    policy_reason_name(v->reason), 0);
+	if (v->device != NULL)
+		snprintf(e.client, sizeof(e.client), "%s", v->device);
+	else
+		addr_ntop((const struct sockaddr *)&query->client.ss, e.client,
+		    sizeof(e.client));
+	snprintf(e.name, sizeof(e.name), "%.*s", (int)sizeof(e.name) - 1,
+	    query->q.qname);
+	if (reply != NULL && reply->n_addrs > 0 &&
+	    geo_enabled(query->policy->geo)) {
+		memcpy(e.cc, fe->geo[0].cc, sizeof(e.cc));
+		e.asn = fe->geo[0].asn;
+	}
+	window_add(fe->window, &e);
 }
 
 /* Whether this query's decision goes to the event log. */
@@ -306,20 +337,17 @@ answer_judged(struct query *query, uint8_t *wire, size_t len, size_t cap,
     bool cached)
 {
 	struct frontend *fe = query->fe;
-	enum policy_action before = query->verdict.action;
 
 	memset(fe->geo, 0, sizeof(fe->geo[0]) * parsed->n_addrs);
 	policy_answer(query->policy, parsed, fe->geo, &query->verdict);
+	note_decision(query, parsed);
 	if (query->verdict.action == POLICY_BLOCK) {
-		fe->stats.blocked++;
-		if (wants_event(query))
+				if (wants_event(query))
 			log_event(query, dnsmsg_block_rcode(
 			    block_mode_of(query)), parsed, from, cached);
 		answer_blocked(query);
 		return;
 	}
-	if (query->verdict.action == POLICY_LOG && before != POLICY_LOG)
-		fe->stats.logged++;
 	remember_answer(query, parsed);
 	if (wants_event(query))
 		log_event(query, parsed->rcode, parsed, from, cached);
@@ -341,11 +369,16 @@ upstream_done(void *arg, const uint8_t *reply, size_t len,
 	query->uq = NULL;
 	TAILQ_REMOVE(&fe->pending, query, pending_entry);
 	if (reply == NULL) {
-		fe->stats.servfail++;
+		counter_add(&fe->stats.servfail, 1);
+		note_decision(query, NULL);
 		if (wants_event(query))
 			log_event(query, LDNS_RCODE_SERVFAIL, NULL, NULL, false);
 		answer_error(query, LDNS_RCODE_SERVFAIL);
 	} else {
+		struct histset_slot *h = histset_get(&fe->stats.upstreams,
+		    from->name);
+		if (h != NULL)
+			hist_add(&h->h, loop_elapsed_ms(&query->start) / 1000);
 		if (fe->cache != NULL && parsed->cache_ttl > 0) {
 			struct cache_key key = cache_key_of(&query->q);
 			cache_put(fe->cache, &key, reply, len,
@@ -376,7 +409,7 @@ answer_from_cache(struct query *query)
 	if (len == 0 || dnsmsg_parse_reply(fe->scratch, len, &query->q,
 	    query->q.id, &fe->reply) != DNSMSG_OK)
 		return false;	/* parsed before it was cached: cannot fail */
-	fe->stats.cache_hits++;
+	counter_add(&fe->stats.cache_hits, 1);
 	answer_judged(query, fe->scratch, len, sizeof(fe->scratch), &fe->reply,
 	    NULL, true);
 	return true;
@@ -462,10 +495,10 @@ handle_query(struct frontend *fe, const struct addr *client, int udp_fd,
 	query.conn = conn;
 	query.wire = buf;
 	query.len = len;
-	fe->stats.queries++;
+	counter_add(&fe->stats.queries, 1);
 
 	if (!client_allowed(conf, sa)) {
-		fe->stats.refused_acl++;
+		counter_add(&fe->stats.refused_acl, 1);
 		log_refused(fe, client);
 		memset(&query.q, 0, sizeof(query.q));
 		answer_error(&query, LDNS_RCODE_REFUSED);
@@ -473,7 +506,7 @@ handle_query(struct frontend *fe, const struct addr *client, int udp_fd,
 	}
 	status = dnsmsg_parse_query(buf, len, &query.q);
 	if (status != DNSMSG_OK) {
-		fe->stats.malformed++;
+		counter_add(&fe->stats.malformed, 1);
 		if (status == DNSMSG_FORMERR)
 			answer_error(&query, LDNS_RCODE_FORMERR);
 		else if (status == DNSMSG_NOTIMP)
@@ -485,18 +518,18 @@ handle_query(struct frontend *fe, const struct addr *client, int udp_fd,
 	policy_query(query.policy, &query.ident, query.q.qname,
 	    query.q.qname_len, &query.verdict);
 	if (query.verdict.action == POLICY_BLOCK) {
-		fe->stats.blocked++;
-		if (wants_event(&query))
+		note_decision(&query, NULL);
+				if (wants_event(&query))
 			log_event(&query,
 			    dnsmsg_block_rcode(block_mode_of(&query)), NULL,
 			    NULL, false);
 		answer_blocked(&query);
 		return;
 	}
-	if (query.verdict.action == POLICY_LOG)
-		fe->stats.logged++;
-	if (!answer_from_cache(&query))
+	if (!answer_from_cache(&query)) {
+		counter_add(&fe->stats.cache_misses, 1);
 		defer_to_upstream(&query);
+	}
 }
 
 /* ---------------------------------------------------------------- UDP */
@@ -695,7 +728,7 @@ tcp_accept(struct evconnlistener *evl, evutil_socket_t fd,
 
 	(void)evl;
 	if (fe->tcp_connections >= conf->tcp_max_connections) {
-		fe->stats.tcp_rejected++;
+		counter_add(&fe->stats.tcp_rejected, 1);
 		close(fd);
 		return;
 	}
@@ -739,6 +772,8 @@ frontend_new(unsigned index, struct policy *policy,
     const struct frontend_shared *shared)
 {
 	struct frontend *fe = xcalloc(1, sizeof(*fe));
+
+	fe->window = window_new();
 	const struct conf *conf = policy->conf;
 	char text[ADDR_STRLEN];
 
@@ -748,6 +783,7 @@ frontend_new(unsigned index, struct policy *policy,
 	TAILQ_INIT(&fe->pending);
 	TAILQ_INIT(&fe->conns);
 	fe->upstream = upstream_ctx_new(fe->loop.base);
+	upstream_set_health(fe->upstream, &fe->stats.upstreams);
 	if (conf->cache_size > 0)
 		fe->cache = cache_new(conf->cache_size);
 	for (size_t i = 0; i < conf->n_listen; i++) {
@@ -768,6 +804,18 @@ frontend_new(unsigned index, struct policy *policy,
 		fe->listeners = l;
 	}
 	return fe;
+}
+
+struct worker_stats *
+frontend_stats(struct frontend *fe)
+{
+	return &fe->stats;
+}
+
+struct window *
+frontend_window(struct frontend *fe)
+{
+	return fe->window;
 }
 
 struct loop *
@@ -797,5 +845,6 @@ frontend_free(struct frontend *fe)
 	upstream_ctx_free(fe->upstream);
 	cache_free(fe->cache);
 	loop_destroy(&fe->loop);
+	window_free(fe->window);
 	free(fe);
 }

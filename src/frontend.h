@@ -16,6 +16,8 @@
 #include <stdint.h>
 
 #include "policy.h"
+#include "stats.h"
+#include "window.h"
 
 struct frontend;
 struct loop;
@@ -30,16 +32,6 @@ struct frontend_shared {
 	struct seen		*seen;		/* answers given, for TLS/QUIC */
 };
 
-struct frontend_stats {
-	uint64_t	queries;
-	uint64_t	blocked;
-	uint64_t	logged;
-	uint64_t	cache_hits;
-	uint64_t	refused_acl;
-	uint64_t	malformed;	/* dropped or answered FORMERR/NOTIMP */
-	uint64_t	servfail;
-	uint64_t	tcp_rejected;	/* connections over tcp-max-connections */
-};
 
 /*
  * Creates worker number index with a reference to policy, binding UDP and
@@ -50,6 +42,10 @@ struct frontend *frontend_new(unsigned index, struct policy *policy,
 
 /* Its thread and event loop: loop_start(), loop_publish(), loop_stop(). */
 struct loop *frontend_loop(struct frontend *fe);
+
+/* Its counters and recent decisions, read by the main thread. */
+struct worker_stats *frontend_stats(struct frontend *fe);
+struct window *frontend_window(struct frontend *fe);
 
 /* Closes sockets, drops queries still in flight and frees the worker. */
 void frontend_free(struct frontend *fe);

@@ -24,19 +24,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conf.h"
+#include "control.h"
 #include "events.h"
 #include "explain.h"
 #include "frontend.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "neigh.h"
 #include "policy.h"
 #include "remote.h"
 #include "seen.h"
 #include "sniproxy.h"
+#include "window.h"
 
 #define RESOLV_CONF	"/etc/resolv.conf"
 #define OUI_REGISTRY	"/usr/share/ieee-data/oui.txt"	/* Debian's ieee-data */
@@ -54,6 +58,12 @@ struct daemon_state {
 	unsigned		  n_loops;
 	struct event		 *neigh_timer;
 	struct remote		 *remote;	/* remote lists' downloads */
+	struct control		 *control;	/* NULL without "control" */
+	struct metrics		 *metrics;	/* NULL without metrics-listen */
+	time_t			  started;
+	struct worker_stats	**stats;	/* of each worker */
+	struct window		**windows;	/* workers', then the proxy's */
+	size_t			  n_windows;
 	struct event		 *remote_reload;	/* after a new copy */
 	bool			  neigh_warned;
 	const char		 *conf_path;
@@ -130,27 +140,27 @@ describe(const struct policy *p)
 	    p->conf->n_upstreams, block_mode_name(p->conf->block_mode));
 }
 
-static void
-reload(struct daemon_state *st)
+/* Reloads; on failure keeps the running state and says why in err. */
+static bool
+reload(struct daemon_state *st, char *err, size_t errlen)
 {
-	char err[1024];
 	unsigned warnings = 0;
 	struct policy *next = load_policy(st->conf_path, &warnings, err,
-	    sizeof(err));
+	    errlen);
 
 	if (next == NULL) {
 		log_warnx("reload failed, keeping the running configuration: %s",
 		    err);
-		return;
+		return false;
 	}
 	const struct conf *old = st->policy->conf, *new = next->conf;
 	if (old->events == NULL || new->events == NULL ||
 	    strcmp(old->events, new->events) != 0) {
-		if (!events_open(new->events, err, sizeof(err))) {
+		if (!events_open(new->events, err, errlen)) {
 			log_warnx("reload failed, keeping the running "
 			    "configuration: events %s", err);
 			policy_unref(next);
-			return;
+			return false;
 		}
 	}
 	for (unsigned i = 0; i < st->n_loops; i++)
@@ -160,6 +170,15 @@ reload(struct daemon_state *st)
 	remote_configure(st->remote, next->conf);
 	log_info("configuration reloaded");
 	describe(next);
+	return true;
+}
+
+static void
+reload_or_log(struct daemon_state *st)
+{
+	char err[1024];
+
+	reload(st, err, sizeof(err));
 }
 
 static void
@@ -167,7 +186,7 @@ on_remote_reload(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	reload(arg);
+	reload_or_log(arg);
 }
 
 /* A remote list has a new copy: reload soon, once for lists done together. */
@@ -189,7 +208,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	switch (sig) {
 	case SIGHUP:
-		reload(st);
+		reload_or_log(st);
 		break;
 	case SIGUSR1:
 		events_reopen();
@@ -243,6 +262,132 @@ explain(struct policy *p, const char *err, const char *name,
 	if (!ok)
 		return 3;
 	return action == POLICY_BLOCK ? 1 : action == POLICY_LOG ? 2 : 0;
+}
+
+static void
+view(void *arg, struct metrics_view *v)
+{
+	struct daemon_state *st = arg;
+
+	v->started = st->started;
+	v->workers = st->stats;
+	v->n_workers = st->n_workers;
+	v->tls = st->sniproxy ? sniproxy_stats(st->sniproxy) : NULL;
+	v->policy = st->policy;
+	v->remote = st->remote;
+}
+
+/* hushctl check NAME [CLIENT]: as --explain, with the neighbour table. */
+static int
+command_check(struct daemon_state *st, int argc, char **argv, bool json,
+    FILE *out)
+{
+	struct sockaddr_storage ss;
+	struct client_ident ident;
+	enum policy_action action;
+
+	if (argc < 2 || argc > 3) {
+		fprintf(out, "usage: check NAME [CLIENT]\n");
+		return 64;
+	}
+	if (!explain_client(argc == 3 ? argv[2] : NULL, &ss, &ident)) {
+		fprintf(out, "client '%s': not an address or a MAC\n", argv[2]);
+		return 3;
+	}
+	if (ss.ss_family != AF_UNSPEC)
+		neigh_identify(st->shared.neigh, &ident);
+	if (!explain_name(st->policy, &ident, argv[1], json, out, &action))
+		return 3;
+	return action == POLICY_BLOCK ? 1 : action == POLICY_LOG ? 2 : 0;
+}
+
+/* hushctl top devices|names|countries|asns [--blocked] [-n N] */
+static int
+command_top(struct daemon_state *st, int argc, char **argv, bool json,
+    FILE *out)
+{
+	static const char *kinds[] = { "devices", "names", "countries",
+	    "asns" };
+	bool blocked = false;
+	long n = 10;
+	int kind = -1;
+	char *end;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--blocked") == 0)
+			blocked = true;
+		else if (strcmp(argv[i], "-n") == 0 && i + 1 < argc) {
+			n = strtol(argv[++i], &end, 10);
+			if (*end != '\0' || n < 1 || n > 10000)
+				goto usage;
+		} else if (kind < 0) {
+			for (int k = 0; k < 4; k++)
+				if (strcmp(argv[i], kinds[k]) == 0)
+					kind = k;
+			if (kind < 0)
+				goto usage;
+		} else
+			goto usage;
+	}
+	if (kind < 0)
+		goto usage;
+	window_top(st->windows, st->n_windows, (enum window_key)kind, blocked,
+	    (size_t)n, (uint32_t)loop_now_seconds(), json, out);
+	return 0;
+usage:
+	fprintf(out, "usage: top devices|names|countries|asns [--blocked] "
+	    "[-n N]\n");
+	return 64;
+}
+
+/* One request of the control socket (see control.h). */
+static int
+run_command(void *arg, int argc, char **argv, FILE *out)
+{
+	struct daemon_state *st = arg;
+	struct metrics_view v;
+	bool json = false;
+	char err[1024];
+	int kept = 0;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else
+			argv[kept++] = argv[i];
+	}
+	argc = kept;
+	if (argc == 0) {
+		fprintf(out, "no command\n");
+		return 64;
+	}
+	if (strcmp(argv[0], "reload") == 0 && argc == 1) {
+		if (!reload(st, err, sizeof(err))) {
+			fprintf(out, "reload failed, keeping the running "
+			    "configuration: %s\n", err);
+			return 1;
+		}
+		fprintf(out, "configuration reloaded\n");
+		return 0;
+	}
+	if (strcmp(argv[0], "update") == 0 && argc == 1) {
+		unsigned n = remote_update(st->remote);
+		fprintf(out, "%u remote list%s downloading\n", n,
+		    n == 1 ? "" : "s");
+		return 0;
+	}
+	if (strcmp(argv[0], "stats") == 0 && argc == 1) {
+		view(st, &v);
+		metrics_write_stats(&v, json, out);
+		return 0;
+	}
+	if (strcmp(argv[0], "check") == 0)
+		return command_check(st, argc, argv, json, out);
+	if (strcmp(argv[0], "top") == 0)
+		return command_top(st, argc, argv, json, out);
+	fprintf(out, "unknown request '%s' (reload, update, stats, check, top, "
+	    "tail)\n", argv[0]);
+	return 64;
 }
 
 static unsigned
@@ -345,6 +490,14 @@ main(int argc, char **argv)
 	for (unsigned i = 0; i < st.n_workers; i++)
 		st.workers[i] = frontend_new(i, st.policy, &st.shared);
 	st.sniproxy = sniproxy_new(st.policy, &st.shared);
+	st.stats = xcalloc(st.n_workers, sizeof(*st.stats));
+	st.windows = xcalloc(st.n_workers + 1, sizeof(*st.windows));
+	for (unsigned i = 0; i < st.n_workers; i++) {
+		st.stats[i] = frontend_stats(st.workers[i]);
+		st.windows[st.n_windows++] = frontend_window(st.workers[i]);
+	}
+	if (st.sniproxy != NULL)
+		st.windows[st.n_windows++] = sniproxy_window(st.sniproxy);
 	/* Every thread that follows the snapshots: workers, then the proxy. */
 	st.loops = xcalloc(st.n_workers + 1, sizeof(*st.loops));
 	for (unsigned i = 0; i < st.n_workers; i++)
@@ -352,6 +505,16 @@ main(int argc, char **argv)
 	if (st.sniproxy != NULL)
 		st.loops[st.n_loops++] = sniproxy_loop(st.sniproxy);
 
+	st.started = time(NULL);
+	if (st.policy->conf->control != NULL && (st.control = control_new(
+	    st.base, st.policy->conf->control, (gid_t)-1, run_command, &st,
+	    err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if (st.policy->conf->metrics_listen.len > 0 &&
+	    (st.metrics = metrics_new(st.base,
+	    &st.policy->conf->metrics_listen, view, &st, err,
+	    sizeof(err))) == NULL)
+		fatalx("%s", err);
 	if (!opt.foreground) {
 		if (daemon(0, 0) == -1)
 			fatal("daemon");
@@ -374,8 +537,12 @@ main(int argc, char **argv)
 	    st.n_workers == 1 ? "" : "s");
 	event_base_dispatch(st.base);
 
+	control_free(st.control);
+	metrics_free(st.metrics);
 	remote_free(st.remote);
 	event_free(st.remote_reload);
+	free(st.stats);
+	free(st.windows);
 	for (unsigned i = 0; i < st.n_loops; i++)
 		loop_stop(st.loops[i]);
 	free(st.loops);

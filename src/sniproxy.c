@@ -129,6 +129,8 @@ struct sniproxy {
 	LIST_HEAD(, client_count)	 clients[CLIENT_SLOTS];
 	int				 spare[SPARE_PIPES][2];
 	unsigned			 n_spare;
+	struct worker_stats		 stats;	/* connections by group */
+	struct window			*window;
 };
 
 static void conn_close(struct sni_conn *c, const char *error);
@@ -260,6 +262,38 @@ relay_free(struct sniproxy *sp, struct relay *r)
 	pipe_give(sp, r->pipe, r->pending == 0);
 }
 
+/* Counts the connection and keeps it among the recent decisions. */
+static void
+note_decision(struct sni_conn *c)
+{
+	struct sniproxy *sp = c->sp;
+	const struct verdict *v = &c->verdict;
+	struct window_entry e = {
+		.t = loop_now_seconds(),
+		.kind = 1,
+		.action = (uint8_t)v->action,
+	};
+
+	if (v->group == NULL)
+		return;		/* refused before it was judged */
+	tally_add(&sp->stats.by_group, v->group, v->action);
+	if (v->action == POLICY_BLOCK)
+		tally_add(&sp->stats.blocked_by_list, v->list ? v->list :
+		    policy_reason_name(v->reason), 0);
+	if (v->device != NULL)
+		snprintf(e.client, sizeof(e.client), "%s", v->device);
+	else
+		addr_ntop((const struct sockaddr *)&c->client.ss, e.client,
+		    sizeof(e.client));
+	snprintf(e.name, sizeof(e.name), "%.*s", (int)sizeof(e.name) - 1,
+	    c->sni[0] != '\0' ? c->sni : c->dns_seen ? c->dns_name : "");
+	if (geo_enabled(c->policy->geo)) {
+		memcpy(e.cc, c->geo.cc, sizeof(e.cc));
+		e.asn = c->geo.asn;
+	}
+	window_add(sp->window, &e);
+}
+
 static void
 conn_log(struct sni_conn *c)
 {
@@ -284,6 +318,7 @@ conn_log(struct sni_conn *c)
 		.error = c->error,
 	};
 	events_conn(&ev);
+	note_decision(c);
 }
 
 /*
@@ -677,6 +712,7 @@ sniproxy_new(struct policy *policy, const struct frontend_shared *shared)
 	if (conf->n_sni_listen == 0)
 		return NULL;
 	sp = xcalloc(1, sizeof(*sp));
+	sp->window = window_new();
 	sp->shared = *shared;
 	loop_init(&sp->loop, policy, NULL, NULL);
 	LIST_INIT(&sp->listeners);
@@ -710,6 +746,18 @@ sniproxy_new(struct policy *policy, const struct frontend_shared *shared)
 	return sp;
 }
 
+struct worker_stats *
+sniproxy_stats(struct sniproxy *sp)
+{
+	return &sp->stats;
+}
+
+struct window *
+sniproxy_window(struct sniproxy *sp)
+{
+	return sp->window;
+}
+
 struct loop *
 sniproxy_loop(struct sniproxy *sp)
 {
@@ -737,5 +785,6 @@ sniproxy_free(struct sniproxy *sp)
 		free(l);
 	}
 	loop_destroy(&sp->loop);
+	window_free(sp->window);
 	free(sp);
 }

@@ -25,6 +25,9 @@ struct sniproxy *sniproxy_new(struct policy *policy,
     const struct frontend_shared *shared);
 /* Its thread and event loop: loop_start(), loop_publish(), loop_stop(). */
 struct loop *sniproxy_loop(struct sniproxy *sp);
+/* Its counters (connections by group and action) and recent decisions. */
+struct worker_stats *sniproxy_stats(struct sniproxy *sp);
+struct window *sniproxy_window(struct sniproxy *sp);
 /* Closes every connection (each gets its event) and frees the proxy. */
 void sniproxy_free(struct sniproxy *sp);
 

@@ -39,6 +39,7 @@
 
 #include "log.h"
 #include "loop.h"
+#include "stats.h"
 #include "tlsclient.h"
 #include "upstream.h"
 
@@ -108,6 +109,7 @@ struct udp_pool {
 struct upstream_ctx {
 	struct event_base	*base;
 	struct upstream_stats	 stats;
+	struct histset		*health;	/* failures per upstream, or NULL */
 	struct dnsreply		 reply;		/* scratch for the reply being judged */
 	LIST_HEAD(, stream)	 streams;
 	LIST_HEAD(, udp_pool)	 pools;
@@ -225,7 +227,11 @@ static void
 next_upstream(struct upstream_query *uq, bool definitive)
 {
 	size_t n = uq->conf->n_upstreams;
+	struct histset_slot *h;
 
+	if (uq->ctx->health != NULL && (h = histset_get(uq->ctx->health,
+	    uq->conf->upstreams[uq->current].name)) != NULL)
+		counter_add(&h->failures, 1);
 	close_try(uq);
 	uq->want_tcp = false;
 	uq->retried = false;
@@ -783,6 +789,12 @@ upstream_ctx_free(struct upstream_ctx *ctx)
 	while (!LIST_EMPTY(&ctx->pools))
 		udp_pool_free(LIST_FIRST(&ctx->pools));
 	free(ctx);
+}
+
+void
+upstream_set_health(struct upstream_ctx *ctx, struct histset *health)
+{
+	ctx->health = health;
 }
 
 const struct upstream_stats *

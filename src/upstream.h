@@ -55,6 +55,10 @@ struct upstream_query *upstream_resolve(struct upstream_ctx *ctx,
 /* Abandons a query: done will not be called. */
 void upstream_cancel(struct upstream_query *uq);
 
+/* Where each failed try is counted, per upstream (owned by the caller). */
+struct histset;
+void upstream_set_health(struct upstream_ctx *ctx, struct histset *health);
+
 const struct upstream_stats *upstream_get_stats(const struct upstream_ctx *ctx);
 
 #endif
