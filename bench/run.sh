@@ -447,6 +447,7 @@ write_conf() {
 		cat > "$conf" <<-EOF
 		listen 127.0.0.1:$proxy_port
 		upstream 127.0.0.1:$upstream_port
+		user root
 		cache-size $([ "$cache" = on ] && echo 100000 || echo 0)
 		block-mode nxdomain
 		workers 1

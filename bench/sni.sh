@@ -391,6 +391,7 @@ write_configs() {
 		echo "listen 127.0.0.1:$p_dns"
 		echo "upstream 127.0.0.1:9"
 		echo "workers 1"
+		echo "user root"
 		for p in $listen_ports; do
 			echo "sni-listen 127.0.0.1:$(proxy_port "$p") to 127.0.0.1:$p"
 		done

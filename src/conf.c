@@ -538,6 +538,33 @@ remote_list(struct parser *p, struct conf_list *l)
 	return true;
 }
 
+/* rate-limit QPS [burst N] */
+static bool
+key_rate_limit(struct parser *p)
+{
+	unsigned long long n;
+
+	if (!expect_args(p, 1, 3))
+		return false;
+	if (!parse_uint(p, p->words[1], 1000000, &n))
+		return false;
+	p->conf->rate_limit = (unsigned)n;
+	p->conf->rate_burst = 0;
+	if (p->n_words == 2)
+		return true;
+	if (p->n_words != 4 || strcmp(p->words[2], "burst") != 0)
+		return parse_error(p, p->stmt_line,
+		    "expected 'rate-limit QPS [burst N]'");
+	if (!parse_uint(p, p->words[3], 10000000, &n))
+		return false;
+	if (n < p->conf->rate_limit)
+		return parse_error(p, p->stmt_line,
+		    "rate-limit: burst %llu is below the rate %u", n,
+		    p->conf->rate_limit);
+	p->conf->rate_burst = (unsigned)n;
+	return true;
+}
+
 static bool
 key_list(struct parser *p)
 {
@@ -894,6 +921,9 @@ static const struct key keys[] = {
 	{ "allowlist",		key_simple },
 	{ "state-dir",		key_simple },
 	{ "control",		key_simple },
+	{ "user",		key_simple },
+	{ "chroot",		key_simple },
+	{ "rate-limit",		key_rate_limit },
 	{ "metrics-listen",	key_simple },
 	{ "workers",		key_simple },
 	{ "sni-listen",		key_sni_listen },
@@ -990,6 +1020,15 @@ key_simple(struct parser *p)
 	} else if (strcmp(key, "state-dir") == 0) {
 		free(c->state_dir);
 		c->state_dir = resolve_path(p, value);
+	} else if (strcmp(key, "user") == 0) {
+		free(c->user);
+		c->user = xstrdup(value);
+	} else if (strcmp(key, "chroot") == 0) {
+		if (value[0] != '/')
+			return parse_error(p, p->stmt_line,
+			    "chroot '%s': must be an absolute path", value);
+		free(c->chroot);
+		c->chroot = xstrdup(value);
 	} else if (strcmp(key, "control") == 0) {
 		free(c->control);
 		c->control = resolve_path(p, value);
@@ -1184,6 +1223,8 @@ conf_free(struct conf *c)
 	free(c->allowlist);
 	free(c->state_dir);
 	free(c->control);
+	free(c->user);
+	free(c->chroot);
 	free(c->geoip_country);
 	free(c->geoip_asn);
 	for (size_t i = 0; i < c->n_lists; i++) {

@@ -122,6 +122,10 @@ struct conf {
 	char			*allowlist;
 	char			*state_dir;	/* remote lists' last good copies */
 	char			*control;	/* control socket path, or NULL */
+	char			*user;		/* to run as after start-up */
+	char			*chroot;	/* or NULL */
+	unsigned		 rate_limit;	/* queries/s per client, 0: none */
+	unsigned		 rate_burst;	/* 0: as rate_limit */
 	struct addr		 metrics_listen;	/* len 0: no /metrics */
 	struct conf_sni_listen	*sni_listen;
 	size_t			 n_sni_listen;

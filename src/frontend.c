@@ -44,6 +44,7 @@
 #include "log.h"
 #include "loop.h"
 #include "neigh.h"
+#include "ratelimit.h"
 #include "seen.h"
 #include "upstream.h"
 
@@ -472,6 +473,38 @@ defer_to_upstream(struct query *stack)
 }
 
 /*
+ * Applies rate-limit: true when the query is refused or dropped. The
+ * first refusal, then one a minute, is logged per client.
+ */
+static bool
+over_rate(struct query *query)
+{
+	struct frontend *fe = query->fe;
+	const struct conf *conf = query->policy->conf;
+	const struct sockaddr *sa = (const struct sockaddr *)&query->client.ss;
+	uint64_t now_ms = (uint64_t)query->start.tv_sec * 1000 +
+	    (uint64_t)query->start.tv_nsec / 1000000;
+	char text[ADDR_STRLEN];
+	bool log;
+	enum ratelimit_verdict rv = ratelimit_check(fe->shared.ratelimit, sa,
+	    conf->rate_limit, conf->rate_burst, now_ms, &log);
+
+	if (rv == RATELIMIT_PASS)
+		return false;
+	counter_add(&fe->stats.rate_limited, 1);
+	if (log)
+		log_warnx("client %s is over rate-limit %u/s: %s",
+		    addr_ntop(sa, text, sizeof(text)), conf->rate_limit,
+		    rv == RATELIMIT_DROP ? "dropping its queries (flood)" :
+		    "refusing its queries");
+	if (rv == RATELIMIT_REFUSE) {
+		memset(&query->q, 0, sizeof(query->q));
+		answer_error(query, LDNS_RCODE_REFUSED);
+	}
+	return true;
+}
+
+/*
  * Takes a query from a client: over UDP with slot set (the answer goes
  * into the batch), over TCP with conn set.
  */
@@ -504,6 +537,8 @@ handle_query(struct frontend *fe, const struct addr *client, int udp_fd,
 		answer_error(&query, LDNS_RCODE_REFUSED);
 		return;
 	}
+	if (conf->rate_limit > 0 && over_rate(&query))
+		return;
 	status = dnsmsg_parse_query(buf, len, &query.q);
 	if (status != DNSMSG_OK) {
 		counter_add(&fe->stats.malformed, 1);

@@ -23,6 +23,7 @@ struct frontend;
 struct loop;
 struct neigh;
 struct oui;
+struct ratelimit;
 struct seen;
 
 /* What all workers share: read-only, or locked inside. */
@@ -30,6 +31,7 @@ struct frontend_shared {
 	struct neigh		*neigh;		/* the kernel's neighbour table */
 	struct oui		*oui;		/* MAC vendors; may be NULL */
 	struct seen		*seen;		/* answers given, for TLS/QUIC */
+	struct ratelimit	*ratelimit;	/* per-client query rates */
 };
 
 

@@ -19,11 +19,15 @@
 #include <maxminddb.h>
 #include <openssl/crypto.h>
 #include <openssl/opensslv.h>
+#include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,6 +41,7 @@
 #include "metrics.h"
 #include "neigh.h"
 #include "policy.h"
+#include "ratelimit.h"
 #include "remote.h"
 #include "seen.h"
 #include "sniproxy.h"
@@ -390,6 +395,94 @@ run_command(void *arg, int argc, char **argv, FILE *out)
 	return 64;
 }
 
+/* The account to run as, looked up while /etc/passwd is still in reach. */
+struct run_as {
+	bool	 drop;
+	uid_t	 uid;
+	gid_t	 gid;
+	char	*name;
+};
+
+static void
+find_user(const struct conf *conf, struct run_as *ra)
+{
+	struct passwd *pw;
+
+	memset(ra, 0, sizeof(*ra));
+	ra->gid = (gid_t)-1;
+	if (geteuid() != 0)
+		return;		/* started unprivileged: nothing to drop */
+	if (conf->user == NULL)
+		fatalx("%s: hushd will not keep running as root: set 'user' to "
+		    "the account it should run as once its sockets are open "
+		    "(or 'user root' to stay root)", conf->path);
+	if (strcmp(conf->user, "root") == 0)
+		return;
+	if ((pw = getpwnam(conf->user)) == NULL)
+		fatalx("%s: user '%s': no such account", conf->path,
+		    conf->user);
+	ra->drop = true;
+	ra->uid = pw->pw_uid;
+	ra->gid = pw->pw_gid;
+	ra->name = conf->user;
+}
+
+/*
+ * Gives files hushd writes after start-up to the account it runs as: the
+ * event log (reopened after rotation), the remote lists' state.
+ */
+static void
+hand_over_files(const struct conf *conf, const struct run_as *ra)
+{
+	char *lists;
+
+	if (!ra->drop)
+		return;
+	if (conf->events != NULL && strcmp(conf->events, "-") != 0 &&
+	    chown(conf->events, ra->uid, ra->gid) == -1)
+		log_warn("chown %s", conf->events);
+	for (size_t i = 0; i < conf->n_lists; i++) {
+		if (conf->lists[i].url == NULL)
+			continue;
+		if (asprintf(&lists, "%s/lists", conf->state_dir) < 0)
+			fatalx("out of memory");
+		if ((mkdir(conf->state_dir, 0750) == -1 && errno != EEXIST) ||
+		    (mkdir(lists, 0750) == -1 && errno != EEXIST) ||
+		    chown(conf->state_dir, ra->uid, ra->gid) == -1 ||
+		    chown(lists, ra->uid, ra->gid) == -1)
+			log_warn("state-dir %s", conf->state_dir);
+		free(lists);
+		break;
+	}
+}
+
+/*
+ * Drops root for good: chroot (when set), then the account's group and
+ * user. No capability is kept: port 53 is bound already, and the TLS
+ * proxy needs none (nftables redirects to it; SO_ORIGINAL_DST reads the
+ * destination unprivileged).
+ */
+static void
+drop_privileges(const struct conf *conf, const struct run_as *ra)
+{
+	if (conf->chroot != NULL && geteuid() == 0) {
+		if (chroot(conf->chroot) == -1 || chdir("/") == -1)
+			fatal("chroot %s", conf->chroot);
+	}
+	if (!ra->drop)
+		return;
+	if (setgroups(1, &ra->gid) == -1 ||
+	    setresgid(ra->gid, ra->gid, ra->gid) == -1 ||
+	    setresuid(ra->uid, ra->uid, ra->uid) == -1)
+		fatal("dropping privileges to %s", ra->name);
+	if (setuid(0) != -1)
+		fatalx("dropping privileges to %s: root could be regained",
+		    ra->name);
+	log_info("running as %s (uid %u, gid %u)%s%s", ra->name,
+	    (unsigned)ra->uid, (unsigned)ra->gid,
+	    conf->chroot ? ", chroot " : "", conf->chroot ? conf->chroot : "");
+}
+
 static unsigned
 worker_count(const struct conf *conf)
 {
@@ -449,6 +542,7 @@ main(int argc, char **argv)
 	struct event *signals[4];
 	const int signos[4] = { SIGHUP, SIGUSR1, SIGTERM, SIGINT };
 	unsigned warnings = 0;
+	struct run_as run_as;
 	char err[1024];
 
 	parse_options(argc, argv, &opt);
@@ -480,6 +574,7 @@ main(int argc, char **argv)
 	if (!events_open(st.policy->conf->events, err, sizeof(err)))
 		fatalx("events %s", err);
 	st.shared.neigh = neigh_new();
+	st.shared.ratelimit = ratelimit_new();
 	st.shared.oui = oui_load(OUI_REGISTRY);
 	/* Which addresses DNS gave whom matters only to the TLS proxy. */
 	if (st.policy->conf->n_sni_listen > 0)
@@ -506,8 +601,9 @@ main(int argc, char **argv)
 		st.loops[st.n_loops++] = sniproxy_loop(st.sniproxy);
 
 	st.started = time(NULL);
+	find_user(st.policy->conf, &run_as);
 	if (st.policy->conf->control != NULL && (st.control = control_new(
-	    st.base, st.policy->conf->control, (gid_t)-1, run_command, &st,
+	    st.base, st.policy->conf->control, run_as.gid, run_command, &st,
 	    err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	if (st.policy->conf->metrics_listen.len > 0 &&
@@ -520,6 +616,8 @@ main(int argc, char **argv)
 			fatal("daemon");
 		log_init(false, opt.debug);
 	}
+	hand_over_files(st.policy->conf, &run_as);
+	drop_privileges(st.policy->conf, &run_as);
 	for (size_t i = 0; i < 4; i++) {
 		signals[i] = evsignal_new(st.base, signos[i], on_signal, &st);
 		evsignal_add(signals[i], NULL);
@@ -552,6 +650,7 @@ main(int argc, char **argv)
 	free(st.workers);
 	event_free(st.neigh_timer);
 	neigh_free(st.shared.neigh);
+	ratelimit_free(st.shared.ratelimit);
 	oui_free(st.shared.oui);
 	seen_free(st.shared.seen);
 	for (size_t i = 0; i < 4; i++)

@@ -664,6 +664,7 @@ class HushdTestCase(unittest.TestCase):
         lines += ["upstream %s" % u for u in upstreams]
         lines += [
             "workers %d" % workers,
+            "user root",
             "upstream-timeout %s" % upstream_timeout,
             "query-timeout %s" % query_timeout,
             "cache-size %d" % cache_size,

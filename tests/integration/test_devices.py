@@ -101,7 +101,7 @@ class NeighbourDevices(HushdTestCase):
         self.start_in_namespace(
             "listen 10.99.0.1:%(port)d\nlisten [fd99::1]:%(port)d\n"
             "upstream 127.0.0.1:9\nquery-timeout 1s\nupstream-timeout 1s\n"
-            "allow-clients 10.99.0.0/24 fd99::/64\nworkers 1\n"
+            "allow-clients 10.99.0.0/24 fd99::/64\nworkers 1\nuser root\n"
             "events events.jsonl\nlist ads ads.txt\n"
             "device phone " + PHONE_MAC + "\n"
             "group kids {\n clients phone\n block ads\n}\n"
@@ -137,7 +137,7 @@ class NeighbourDevices(HushdTestCase):
         self.start_in_namespace(
             "listen 10.99.0.1:%(port)d\nlisten [fd99::1]:%(port)d\n"
             "upstream 127.0.0.1:9\nquery-timeout 1s\nupstream-timeout 1s\n"
-            "allow-clients 10.99.0.0/24 fd99::/64\nworkers 1\n"
+            "allow-clients 10.99.0.0/24 fd99::/64\nworkers 1\nuser root\n"
             "events events.jsonl\nlist ads ads.txt\n"
             "device phone 10.99.0.2\n"
             "group kids {\n clients 10.99.0.2\n block ads\n}\n"

@@ -76,13 +76,14 @@ def default_config(port, upstream, events):
     conf_dir = os.path.dirname(CONF)
     lines = ["# conf/hushd.conf, adapted by test_shipped_lists.py",
              "listen 127.0.0.1:%d" % port,
-             "upstream %s" % upstream]
+             "upstream %s" % upstream,
+             "user root"]
     with open(CONF) as f:
         for line in f:
             line = line.rstrip("\n")
             words = conf_words(line)
             key = words[0] if words else None
-            if key in ("listen", "upstream"):
+            if key in ("listen", "upstream", "user"):
                 continue
             if key == "workers":
                 line = "workers 1"

@@ -323,7 +323,7 @@ class Transparent(HushdTestCase):
         conf = os.path.join(self.tmp, "hushd.conf")
         with open(conf, "w") as f:
             f.write("listen 127.0.0.1:5399\nupstream 127.0.0.1:9\n"
-                    "workers 1\nevents events.jsonl\n"
+                    "workers 1\nuser root\nevents events.jsonl\n"
                     "allow-clients 10.97.0.0/24\n"
                     "sni-listen 0.0.0.0:8443\nlist ads ads.txt\n")
         with open(os.path.join(self.tmp, "ads.txt"), "w") as f:
