@@ -2,14 +2,17 @@
  * domainset.c: a set of domain names with suffix matching, sized for
  * blocklists of millions of names.
  *
- * Every entry is one record in an arena: a 6-byte header (length, kind,
- * line) followed by the name, records back to back. The index is an
+ * Every entry is one record in an arena: the name's length, the name, and
+ * then the line and kind as one variable-length number (7 bits a byte, low
+ * bits first; the kind is bit 0), records back to back. Lines of a list
+ * are small numbers, so a record costs its name plus 4 bytes for any list
+ * under a million lines. The index is an
  * open-addressing table with linear probing kept in two parallel arrays:
  * one byte of hash per slot (0 marks an empty slot) and the 32-bit arena
  * offset of the record. A probe reads only the tag bytes; the arena is
  * touched only when a tag agrees, about once in 255 for a missing name.
- * Keeping the header in the arena rather than in the slots is what keeps
- * a million names near 35 MiB: the table has up to 1/0.35 slots per
+ * Keeping the line and kind in the arena rather than in the slots is what
+ * keeps a million names near 31 MiB: the table has up to 1/0.35 slots per
  * entry, so every byte kept out of a slot saves nearly three.
  *
  * The hash is SipHash-1-3 (siphash.c) keyed per set from getrandom(2), so
@@ -31,7 +34,9 @@
 
 #define DOMAINSET_NAME_MAX	253
 #define DOMAINSET_MIN_SLOTS	16
-#define DOMAINSET_HEADER	6	/* length, kind, line (4 bytes) */
+/* The longest line-and-kind number: 33 bits, 7 a byte. */
+#define VARINT_MAX		5
+#define RECORD_MAX		(1 + DOMAINSET_NAME_MAX + VARINT_MAX)
 
 /*
  * The arena is a series of 1 MiB chunks, so that it grows without copying
@@ -46,7 +51,7 @@
 #define CHUNK_MAX		((size_t)1 << (32 - CHUNK_SHIFT))
 #define FIRST_CHUNK_SIZE	512
 
-_Static_assert(FIRST_CHUNK_SIZE >= DOMAINSET_HEADER + DOMAINSET_NAME_MAX,
+_Static_assert(FIRST_CHUNK_SIZE >= RECORD_MAX,
     "a new chunk must hold the longest record");
 
 struct chunk {
@@ -111,7 +116,6 @@ domainset_count(const struct domainset *set)
 	return set->count;
 }
 
-/* Record layout: length, kind, line (host order), then the name. */
 static inline uint8_t *
 record_at(const struct domainset *set, uint32_t off)
 {
@@ -134,8 +138,7 @@ domainset_find(const struct domainset *set, const char *name, size_t len,
 		if (set->tags[i] != tag)
 			continue;
 		rec = record_at(set, set->offsets[i]);
-		if (rec[0] == len &&
-		    memcmp(rec + DOMAINSET_HEADER, name, len) == 0) {
+		if (rec[0] == len && memcmp(rec + 1, name, len) == 0) {
 			*slot = i;
 			return true;
 		}
@@ -144,11 +147,22 @@ domainset_find(const struct domainset *set, const char *name, size_t len,
 	return false;
 }
 
+/* The size of the line-and-kind number that starts at p. */
+static inline size_t
+varint_len(const uint8_t *p)
+{
+	size_t n = 1;
+
+	while (p[n - 1] & 0x80)
+		n++;
+	return n;
+}
+
 /* Doubles the table and reinserts every record, walking the arena. */
 static void
 domainset_grow(struct domainset *set)
 {
-	size_t nslots = set->nslots * 2, mask = nslots - 1, i, pos;
+	size_t nslots = set->nslots * 2, mask = nslots - 1, i, pos, len;
 	uint8_t *tags = xcalloc(nslots, sizeof(*tags));
 	uint32_t *offsets = xcalloc(nslots, sizeof(*offsets));
 	const struct chunk *chunk;
@@ -157,10 +171,10 @@ domainset_grow(struct domainset *set)
 	for (size_t c = 0; c < set->nchunks; c++) {
 		chunk = &set->chunks[c];
 		for (pos = 0; pos < chunk->len;
-		    pos += DOMAINSET_HEADER + chunk->mem[pos]) {
+		    pos += 1 + len + varint_len(chunk->mem + pos + 1 + len)) {
+			len = chunk->mem[pos];
 			hash = domainset_hash(set,
-			    (const char *)chunk->mem + pos + DOMAINSET_HEADER,
-			    chunk->mem[pos]);
+			    (const char *)chunk->mem + pos + 1, len);
 			for (i = (size_t)hash & mask; tags[i] != 0;
 			    i = (i + 1) & mask)
 				;
@@ -215,16 +229,25 @@ static uint32_t
 domainset_append(struct domainset *set, const char *name, size_t len,
     enum domainset_kind kind, uint32_t line)
 {
-	size_t need = DOMAINSET_HEADER + len;
-	struct chunk *chunk = domainset_reserve(set, need);
-	uint8_t *rec = chunk->mem + chunk->len;
-	uint32_t off = (uint32_t)((set->nchunks - 1) << CHUNK_SHIFT |
-	    chunk->len);
+	uint64_t number = (uint64_t)line << 1 | (uint64_t)kind;
+	uint8_t varint[VARINT_MAX];
+	size_t n = 0, need;
+	struct chunk *chunk;
+	uint8_t *rec;
+	uint32_t off;
 
+	do {
+		varint[n++] = (uint8_t)(number & 0x7f) |
+		    (number > 0x7f ? 0x80 : 0);
+		number >>= 7;
+	} while (number != 0);
+	need = 1 + len + n;
+	chunk = domainset_reserve(set, need);
+	rec = chunk->mem + chunk->len;
+	off = (uint32_t)((set->nchunks - 1) << CHUNK_SHIFT | chunk->len);
 	rec[0] = (uint8_t)len;
-	rec[1] = (uint8_t)kind;
-	memcpy(rec + 2, &line, sizeof(line));
-	memcpy(rec + DOMAINSET_HEADER, name, len);
+	memcpy(rec + 1, name, len);
+	memcpy(rec + 1 + len, varint, n);
 	chunk->len += need;
 	return off;
 }
@@ -240,8 +263,10 @@ domainset_add(struct domainset *set, const char *name, size_t len,
 		return false;
 	hash = domainset_hash(set, name, len);
 	if (domainset_find(set, name, len, hash, &slot)) {
+		/* The kind is bit 0 of the number's first byte. */
 		if (kind == DOMAINSET_NAME_AND_SUBDOMAINS)
-			record_at(set, set->offsets[slot])[1] = (uint8_t)kind;
+			record_at(set, set->offsets[slot])[1 + len] &=
+			    (uint8_t)~1;
 		return false;
 	}
 	/* Grow before inserting so that the load stays at most 70%. */
@@ -263,20 +288,27 @@ static bool
 domainset_lookup(const struct domainset *set, const char *name, size_t len,
     bool is_parent, struct domainset_match *out)
 {
-	const uint8_t *rec;
+	const uint8_t *rec, *p;
+	uint64_t number = 0;
+	unsigned shift = 0;
 	size_t slot;
 
 	if (!domainset_find(set, name, len, domainset_hash(set, name, len),
 	    &slot))
 		return false;
 	rec = record_at(set, set->offsets[slot]);
-	if (!is_parent && rec[1] != DOMAINSET_NAME_AND_SUBDOMAINS)
+	p = rec + 1 + len;
+	if (!is_parent && (p[0] & 1) != DOMAINSET_NAME_AND_SUBDOMAINS)
 		return false;
 	if (out != NULL) {
-		out->name = (const char *)rec + DOMAINSET_HEADER;
+		do {
+			number |= (uint64_t)(*p & 0x7f) << shift;
+			shift += 7;
+		} while (*p++ & 0x80);
+		out->name = (const char *)rec + 1;
 		out->len = len;
-		out->kind = rec[1];
-		memcpy(&out->line, rec + 2, sizeof(out->line));
+		out->kind = (enum domainset_kind)(number & 1);
+		out->line = (uint32_t)(number >> 1);
 	}
 	return true;
 }

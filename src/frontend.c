@@ -157,8 +157,7 @@ query_free(struct query *query)
 		query->conn->inflight--;
 	}
 	policy_unref(query->policy);
-	free((uint8_t *)query->wire);
-	free(query);
+	free(query);	/* the wire too: it follows the struct */
 }
 
 /* Sends a message that fits the client as it is. */
@@ -448,13 +447,16 @@ log_refused(struct frontend *fe, const struct addr *client)
 	    sizeof(text)));
 }
 
-/* Moves a query from the stack to the heap to wait for an upstream. */
+/*
+ * Moves a query from the stack to the heap to wait for an upstream, its
+ * wire in the same allocation, right after the struct.
+ */
 static void
 defer_to_upstream(struct query *stack)
 {
 	struct frontend *fe = stack->fe;
-	struct query *query = xmalloc(sizeof(*query));
-	uint8_t *wire = xmalloc(stack->len);
+	struct query *query = xmalloc(sizeof(*query) + stack->len);
+	uint8_t *wire = (uint8_t *)(query + 1);
 
 	*query = *stack;
 	memcpy(wire, stack->wire, stack->len);

@@ -118,7 +118,6 @@ struct upstream_ctx {
 struct upstream_query {
 	struct upstream_ctx	*ctx;
 	const struct conf	*conf;
-	uint8_t			*query;
 	size_t			 len;
 	struct dnsq		 q;
 	upstream_done_fn	 done;
@@ -137,6 +136,7 @@ struct upstream_query {
 	/* In the struct, not allocated: one allocation per query in all. */
 	struct event		 try_timer;
 	struct event		 deadline;
+	uint8_t			 query[];	/* len bytes, its ID rewritten per try */
 };
 
 static void try_upstream(struct upstream_query *uq);
@@ -193,7 +193,6 @@ upstream_query_free(struct upstream_query *uq)
 		return;
 	close_try(uq);
 	evtimer_del(&uq->deadline);
-	free(uq->query);
 	free(uq);
 }
 
@@ -748,12 +747,11 @@ upstream_resolve(struct upstream_ctx *ctx, const struct conf *conf,
     const uint8_t *query, size_t len, const struct dnsq *q,
     upstream_done_fn done, void *arg)
 {
-	struct upstream_query *uq = xcalloc(1, sizeof(*uq));
+	struct upstream_query *uq = xcalloc(1, sizeof(*uq) + len);
 	struct timeval tv = loop_timeval(conf->query_timeout_ms);
 
 	uq->ctx = ctx;
 	uq->conf = conf;
-	uq->query = xmalloc(len);
 	memcpy(uq->query, query, len);
 	uq->len = len;
 	uq->q = *q;

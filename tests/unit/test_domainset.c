@@ -228,6 +228,44 @@ test_similar_names(void **state)
 	domainset_free(set);
 }
 
+/*
+ * The line and kind share a variable-length number in the arena: lines
+ * of every width come back whole, and the kind can still be raised when
+ * the number takes several bytes.
+ */
+static void
+test_line_numbers(void **state)
+{
+	static const uint32_t lines[] = {
+		0, 1, 63, 64, 127, 128, 8191, 8192, 1048575, 1048576,
+		(uint32_t)1 << 27, ((uint32_t)1 << 31) - 1, (uint32_t)1 << 31,
+		UINT32_MAX - 1, UINT32_MAX,
+	};
+	struct domainset *set = domainset_new();
+	char name[32], sub[40];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		snprintf(name, sizeof(name), "n%zu.example", i);
+		assert_true(add(set, name, i % 2 ? DOMAINSET_SUBDOMAINS_ONLY :
+		    DOMAINSET_NAME_AND_SUBDOMAINS, lines[i]));
+	}
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		snprintf(name, sizeof(name), "n%zu.example", i);
+		snprintf(sub, sizeof(sub), "www.%s", name);
+		assert_match(set, sub, name, i % 2 ? DOMAINSET_SUBDOMAINS_ONLY :
+		    DOMAINSET_NAME_AND_SUBDOMAINS, lines[i]);
+		assert_int_equal(match(set, name, NULL), i % 2 == 0);
+		/* A later plain rule covers the name; the first line stays. */
+		assert_false(add(set, name, DOMAINSET_NAME_AND_SUBDOMAINS, 5));
+		assert_match(set, name, name, DOMAINSET_NAME_AND_SUBDOMAINS,
+		    lines[i]);
+		assert_match(set, sub, name, DOMAINSET_NAME_AND_SUBDOMAINS,
+		    lines[i]);
+	}
+	domainset_free(set);
+}
+
 #define MANY	200000
 
 static void
@@ -279,6 +317,7 @@ main(void)
 		cmocka_unit_test(test_duplicate_upgrades_kind),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_similar_names),
+		cmocka_unit_test(test_line_numbers),
 		cmocka_unit_test(test_growth),
 	};
 
