@@ -277,6 +277,9 @@ class Unbound:
             '  module-config: "iterator"',
             "  do-not-query-localhost: no",
             "  num-threads: 1",
+            # Never recurse to the Internet: names outside the zone below
+            # are refused.
+            '  local-zone: "." refuse',
         ]
         lines += ["  " + line for line in zone_local_data()]
         lines += ["  " + line for line in extra]
