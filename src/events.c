@@ -98,13 +98,25 @@ line_field(struct line *l, const char *key, const char *value)
 	line_string(l, value);
 }
 
+/* When set, events of this thread carry this time (a packet's). */
+static _Thread_local const struct timespec *thread_time;
+
+void
+events_set_time(const struct timespec *ts)
+{
+	thread_time = ts;
+}
+
 static void
 line_timestamp(struct line *l)
 {
 	struct timespec now;
 	struct tm tm;
 
-	clock_gettime(CLOCK_REALTIME, &now);
+	if (thread_time != NULL)
+		now = *thread_time;
+	else
+		clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	line_printf(l, "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\"",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,

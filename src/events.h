@@ -69,6 +69,13 @@ typedef void (*events_tap_fn)(void *arg, const char *line, size_t len);
 bool events_tap_add(events_tap_fn fn, void *arg);
 void events_tap_remove(void *arg);
 
+/*
+ * Events of the calling thread carry ts instead of the clock's time (an
+ * audited packet's); NULL returns to the clock. ts must stay valid.
+ */
+struct timespec;
+void events_set_time(const struct timespec *ts);
+
 /* Events that could not be written (disk full, unwritable file). */
 uint64_t events_dropped_count(void);
 

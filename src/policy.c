@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "policy.h"
+#include "tlshello.h"
 
 static void
 group_from_conf(struct policy *p, struct policy_group *g,
@@ -445,4 +446,35 @@ policy_reason_name(enum policy_reason reason)
 	if ((size_t)reason >= sizeof(names) / sizeof(names[0]))
 		return NULL;
 	return names[reason];
+}
+
+const char *
+policy_hello_names(const struct tlshello *th, char sni[LIST_NAME_MAX + 1],
+    size_t *sni_len, char *alpn, size_t alpn_len)
+{
+	char raw[LIST_NAME_MAX + 1];
+	const char *out = NULL;
+	size_t n;
+
+	sni[0] = '\0';
+	*sni_len = 0;
+	if (alpn_len > 0)
+		alpn[0] = '\0';
+	if (th->has_sni) {
+		n = th->sni.len < LIST_NAME_MAX ? th->sni.len : LIST_NAME_MAX;
+		memcpy(raw, th->sni.ptr, n);
+		raw[n] = '\0';
+		if (th->sni_valid && list_normalize_name(raw, n, sni,
+		    sni_len) == NULL)
+			out = sni;
+		else
+			memcpy(sni, raw, n + 1);
+	}
+	if (th->n_alpn > 0 && alpn_len > 0) {
+		n = th->alpn[0].len < alpn_len - 1 ? th->alpn[0].len :
+		    alpn_len - 1;
+		memcpy(alpn, th->alpn[0].ptr, n);
+		alpn[n] = '\0';
+	}
+	return out;
 }

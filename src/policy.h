@@ -146,6 +146,18 @@ void policy_sni(const struct policy *policy,
     bool ech, const struct sockaddr *dst, bool dns_seen,
     struct geo_info *geo, struct verdict *out);
 
+/*
+ * The names a parsed ClientHello offers: its SNI as sent into sni (cut to
+ * LIST_NAME_MAX; NUL-terminated, "" without one) and the first ALPN
+ * protocol into alpn (alpn_len bytes). Returns the SNI normalised (in sni,
+ * *sni_len bytes) when it is a valid host name, else NULL: the judge then
+ * treats the connection as one without SNI.
+ */
+struct tlshello;
+const char *policy_hello_names(const struct tlshello *th,
+    char sni[LIST_NAME_MAX + 1], size_t *sni_len, char *alpn,
+    size_t alpn_len);
+
 const char *policy_action_name(enum policy_action action);
 /* NULL for POLICY_REASON_NONE. */
 const char *policy_reason_name(enum policy_reason reason);

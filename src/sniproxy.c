@@ -569,24 +569,9 @@ judge(struct sni_conn *c)
 
 	event_free(c->hello_ev);
 	c->hello_ev = NULL;
-	if (c->th_status == TLSHELLO_DONE && c->th.has_sni) {
-		char raw[LIST_NAME_MAX + 1];
-		size_t n = c->th.sni.len < LIST_NAME_MAX ? c->th.sni.len :
-		    LIST_NAME_MAX;
-		memcpy(raw, c->th.sni.ptr, n);
-		raw[n] = '\0';
-		if (c->th.sni_valid && list_normalize_name(raw, n, c->sni,
-		    &sni_len) == NULL)
-			sni = c->sni;
-		else
-			snprintf(c->sni, sizeof(c->sni), "%s", raw);
-	}
-	if (c->th_status == TLSHELLO_DONE && c->th.n_alpn > 0) {
-		size_t n = c->th.alpn[0].len < sizeof(c->alpn) - 1 ?
-		    c->th.alpn[0].len : sizeof(c->alpn) - 1;
-		memcpy(c->alpn, c->th.alpn[0].ptr, n);
-		c->alpn[n] = '\0';
-	}
+	if (c->th_status == TLSHELLO_DONE)
+		sni = policy_hello_names(&c->th, c->sni, &sni_len, c->alpn,
+		    sizeof(c->alpn));
 	look_up_seen(c);
 	policy_sni(c->policy, &c->ident, sni, sni_len,
 	    c->th_status == TLSHELLO_DONE && c->th.ech,
