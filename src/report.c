@@ -467,6 +467,19 @@ report_period(const struct report *r, long long *from, long long *to)
 	return r->events > 0;
 }
 
+/* The period as "2026-11-25 14:35" twice, for people; false: no events. */
+static bool
+report_period_text(const struct report *r, char from[32], char to[32])
+{
+	long long first, last;
+
+	if (!report_period(r, &first, &last))
+		return false;
+	format_ts(first, false, from, 32);
+	format_ts(last, false, to, 32);
+	return true;
+}
+
 /* ------------------------------------------------------------ reading */
 
 /* A string field, absent or null as NULL; false when of another type. */
@@ -822,11 +835,27 @@ report_totals(const struct device_summary *s, size_t n, struct totals *t)
 
 /* ---------------------------------------------------------------- text */
 
+/* A section of counted keys (with their note), and the rest; none if empty. */
 static void
-text_rest(FILE *f, const struct top *t, const char *what)
+text_counts(FILE *f, const char *heading, const struct top *t, int column,
+    const char *rest)
 {
+	char clean[CLEAN_MAX];
+
+	if (t->n == 0)
+		return;
+	fprintf(f, "  %s:\n", heading);
+	for (size_t i = 0; i < t->n; i++) {
+		const struct tally_entry *e = t->rows[i];
+		fprintf(f, "    %6lld  %s", e->n[column],
+		    text_clean(e->key, clean, sizeof(clean)));
+		if (e->note != NULL)
+			fprintf(f, "  (%s)", text_clean(e->note, clean,
+			    sizeof(clean)));
+		fputc('\n', f);
+	}
 	if (t->rest > 0)
-		fprintf(f, "    %6lld  (%s)\n", t->rest, what);
+		fprintf(f, "    %6lld  (%s)\n", t->rest, rest);
 }
 
 static void
@@ -870,15 +899,8 @@ text_device(FILE *f, const struct device_summary *s)
 	fprintf(f, "  TLS/QUIC connections: %lld, blocked %lld, to unresolved "
 	    "addresses %lld\n", d->connections, d->connections_blocked,
 	    d->unresolved);
-	if (s->blocked.n > 0) {
-		fprintf(f, "  Top blocked names:\n");
-		for (size_t i = 0; i < s->blocked.n; i++)
-			fprintf(f, "    %6lld  %s\n",
-			    s->blocked.rows[i]->n[COL_BLOCKED],
-			    text_clean(s->blocked.rows[i]->key, clean,
-			    sizeof(clean)));
-		text_rest(f, &s->blocked, "other names");
-	}
+	text_counts(f, "Top blocked names", &s->blocked, COL_BLOCKED,
+	    "other names");
 	if (d->addresses > 0) {
 		fprintf(f, "  Where answers pointed (countries, share of %lld "
 		    "%s):\n", d->addresses,
@@ -887,29 +909,10 @@ text_device(FILE *f, const struct device_summary *s)
 		fprintf(f, "  Networks answers pointed to (ASNs):\n");
 		text_places(f, d, &s->asns, true);
 	}
-	if (s->hidden.n > 0) {
-		fprintf(f, "  Names seen only over TLS/QUIC (never looked up "
-		    "through hushd):\n");
-		for (size_t i = 0; i < s->hidden.n; i++)
-			fprintf(f, "    %6lld  %s\n",
-			    s->hidden.rows[i]->n[COL_CONNECTIONS],
-			    text_clean(s->hidden.rows[i]->key, clean,
-			    sizeof(clean)));
-		text_rest(f, &s->hidden, "other names");
-	}
-	if (s->destinations.n > 0) {
-		fprintf(f, "  Connections to addresses no lookup gave:\n");
-		for (size_t i = 0; i < s->destinations.n; i++) {
-			const struct tally_entry *e = s->destinations.rows[i];
-			fprintf(f, "    %6lld  %s", e->n[0],
-			    text_clean(e->key, clean, sizeof(clean)));
-			if (e->note != NULL)
-				fprintf(f, "  (%s)", text_clean(e->note,
-				    clean, sizeof(clean)));
-			fputc('\n', f);
-		}
-		text_rest(f, &s->destinations, "other addresses");
-	}
+	text_counts(f, "Names seen only over TLS/QUIC (never looked up "
+	    "through hushd)", &s->hidden, COL_CONNECTIONS, "other names");
+	text_counts(f, "Connections to addresses no lookup gave",
+	    &s->destinations, 0, "other addresses");
 	if (d->names.full)
 		fprintf(f, "  (more than %d names: the rest are counted as "
 		    "\"other\")\n", NAMES_MAX);
@@ -921,13 +924,10 @@ report_text(struct report *r, FILE *f)
 	size_t n;
 	struct device_summary *s = report_summarize(r, &n);
 	struct totals t;
-	long long from, to;
 	char a[32], b[32];
 
 	report_totals(s, n, &t);
-	if (report_period(r, &from, &to)) {
-		format_ts(from, false, a, sizeof(a));
-		format_ts(to, false, b, sizeof(b));
+	if (report_period_text(r, a, b)) {
 		fprintf(f, "hushd report, %s to %s UTC", a, b);
 		if (r->since_text != NULL)
 			fprintf(f, " (the last %s)", r->since_text);
@@ -1218,7 +1218,7 @@ html_device_name(FILE *f, const struct device *d)
 		html_text(f, d->name);
 }
 
-/* Rows of names with counts and bars against the largest count. */
+/* Rows of keys (with their note) and counts, with bars against the most. */
 static void
 html_names(FILE *f, const struct top *t, int column, const char *rest)
 {
@@ -1228,6 +1228,11 @@ html_names(FILE *f, const struct top *t, int column, const char *rest)
 	for (size_t i = 0; i < t->n; i++) {
 		fputs("<tr><td class=\"name\">", f);
 		html_text(f, t->rows[i]->key);
+		if (t->rows[i]->note != NULL) {
+			fputs(" (", f);
+			html_text(f, t->rows[i]->note);
+			fputs(")", f);
+		}
 		fprintf(f, "</td><td class=\"n\">%lld</td><td>",
 		    t->rows[i]->n[column]);
 		html_share_bar(f, t->rows[i]->n[column], most);
@@ -1332,25 +1337,9 @@ html_device(FILE *f, const struct device_summary *s)
 	if (s->destinations.n == 0)
 		fputs("<p class=\"explain\">None.</p>\n", f);
 	else {
-		long long most = s->destinations.rows[0]->n[0];
 		fputs("<p class=\"explain\">Encrypted connections to addresses "
-		    "no DNS answer from hushd gave this device.</p>\n<table>\n",
-		    f);
-		for (size_t i = 0; i < s->destinations.n; i++) {
-			const struct tally_entry *e = s->destinations.rows[i];
-			fputs("<tr><td class=\"name\">", f);
-			html_text(f, e->key);
-			if (e->note != NULL) {
-				fputs(" (", f);
-				html_text(f, e->note);
-				fputs(")", f);
-			}
-			fprintf(f, "</td><td class=\"n\">%lld</td><td>",
-			    e->n[0]);
-			html_share_bar(f, e->n[0], most);
-			fputs("</td></tr>\n", f);
-		}
-		fputs("</table>\n", f);
+		    "no DNS answer from hushd gave this device.</p>\n", f);
+		html_names(f, &s->destinations, 0, "other addresses");
 	}
 	fputs("</section>\n", f);
 }
@@ -1361,7 +1350,6 @@ report_html(struct report *r, FILE *f)
 	size_t n;
 	struct device_summary *s = report_summarize(r, &n);
 	struct totals t;
-	long long from, to;
 	char a[32], b[32];
 
 	report_totals(s, n, &t);
@@ -1371,9 +1359,7 @@ report_html(struct report *r, FILE *f)
 	    "initial-scale=1\">\n<title>hushd report</title>\n"
 	    "<style>\n%s</style>\n</head>\n<body>\n"
 	    "<h1>What your devices talked to</h1>\n", html_style);
-	if (report_period(r, &from, &to)) {
-		format_ts(from, false, a, sizeof(a));
-		format_ts(to, false, b, sizeof(b));
+	if (report_period_text(r, a, b)) {
 		fprintf(f, "<p>From <b>%s</b> to <b>%s</b> UTC", a, b);
 		if (r->since_text != NULL) {
 			fputs(" (the last ", f);
