@@ -3,7 +3,8 @@
  *
  * The request is one line of words; the answer's first line is the exit
  * status, the rest is printed as it arrives (for "tail", until hushd goes
- * away or hushctl is interrupted). See hushctl(8).
+ * away or hushctl is interrupted). "report" reads the event log itself
+ * and needs no running hushd (report.c). See hushctl(8).
  */
 #include "config.h"
 
@@ -18,6 +19,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "report.h"
 
 #define DEFAULT_SOCKET	"/run/hushd.sock"
 #define REQUEST_MAX	4096
@@ -35,7 +37,9 @@ usage(void)
 	    "  check NAME [CLIENT]         why NAME passes or is blocked; exit\n"
 	    "                              0 pass, 1 blocked, 2 logged\n"
 	    "  top devices|names|countries|asns [--blocked] [-n N]\n"
-	    "  tail [--device D] [--action pass|log|block]\n");
+	    "  tail [--device D] [--action pass|log|block]\n"
+	    "  report [--since 24h] [--events FILE] [--html FILE]\n"
+	    "                              per-device summary of the event log\n");
 	exit(64);
 }
 
@@ -173,6 +177,8 @@ main(int argc, char **argv)
 	for (int k = i; k < argc; k++)
 		if (strcmp(argv[k], "--json") == 0)
 			json = true;
+	if (strcmp(argv[i], "report") == 0)
+		return report_main(argc - i, argv + i, json);
 	/* --json may come after the command too; send it once. */
 	int kept = i;
 	for (int k = i; k < argc; k++)
