@@ -21,7 +21,7 @@
 
 #include "report.h"
 
-#define DEFAULT_SOCKET	"/run/hushd.sock"
+#define DEFAULT_SOCKET	"/run/hushd/hushd.sock"
 #define REQUEST_MAX	4096
 #define ANSWER_TIMEOUT	30000	/* ms without a byte, except for tail */
 
