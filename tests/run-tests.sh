@@ -149,13 +149,17 @@ fi
 # ---------------------------------------------------------------- packaging
 section "packaging"
 dest=$(mktemp -d)
+# The unit must start the hushd and the configuration that were installed.
+unit="$dest/usr/local/lib/systemd/system/hushd.service"
 if make install DESTDIR="$dest" >/dev/null 2>&1 &&
     [ -x "$dest/usr/local/sbin/hushd" ] &&
-    "$dest/usr/local/sbin/hushd" -n -c "$dest/usr/local/etc/hushd/hushd.conf" >/dev/null 2>&1; then
+    "$dest/usr/local/sbin/hushd" -n -c "$dest/usr/local/etc/hushd/hushd.conf" >/dev/null 2>&1 &&
+    unit_exec=$(sed -n 's|^ExecStart=\(/[^ ]*\) -f -c \(/[^ ]*\)$|\1 \2|p' "$unit") &&
+    [ -x "$dest${unit_exec% *}" ] && [ -f "$dest${unit_exec#* }" ]; then
 	passed=$((passed + 1))
-	echo "make install (DESTDIR) and the installed configuration: ok"
+	echo "make install (DESTDIR), the installed configuration and hushd.service: ok"
 else
-	note_fail "make install DESTDIR=... or the installed configuration"
+	note_fail "make install DESTDIR=..., the installed configuration or hushd.service"
 fi
 rm -rf "$dest"
 if [ "${HUSHD_SKIP_DISTCHECK:-0}" = 1 ]; then
