@@ -26,8 +26,6 @@
 #include "json.h"
 #include "log.h"
 
-/* Each thread formats into its own buffer, kept from line to line. */
-static _Thread_local struct line thread_line;
 static pthread_mutex_t events_lock = PTHREAD_MUTEX_INITIALIZER;
 static FILE *events_file;
 static char *events_path;
@@ -45,6 +43,9 @@ struct line {
 	size_t	 len;
 	size_t	 cap;
 };
+
+/* Each thread formats into its own buffer, kept from line to line. */
+static _Thread_local struct line thread_line;
 
 static void
 line_grow(struct line *l, size_t more)

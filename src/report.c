@@ -96,6 +96,7 @@ struct report {
 	long long first_ms, last_ms;
 	long long lines, skipped, outside, events;
 	const char *path;
+	char *note;		/* said after the totals, or NULL */
 };
 
 enum event_kind { EVENT_DNS, EVENT_TLS, EVENT_QUIC };
@@ -754,7 +755,7 @@ report_read(struct report *r, FILE *f)
 }
 
 static void
-report_free(struct report *r)
+report_clear(struct report *r)
 {
 	for (size_t b = 0; b < r->devices.n_buckets; b++)
 		for (struct tally_entry *e = r->devices.buckets[b]; e;
@@ -762,6 +763,7 @@ report_free(struct report *r)
 			device_free(e->value);
 	tally_free(&r->devices);
 	device_free(r->other_devices);
+	free(r->note);
 }
 
 /* ------------------------------------------------------------ output */
@@ -942,6 +944,8 @@ report_text(struct report *r, FILE *f)
 	if (r->skipped > 0)
 		fprintf(f, "%lld %s skipped (not valid hushd events)\n",
 		    r->skipped, plural(r->skipped, "line", "lines"));
+	if (r->note != NULL)
+		fprintf(f, "%s\n", r->note);
 	for (size_t i = 0; i < n; i++) {
 		text_device(f, &s[i]);
 		device_summary_free(&s[i]);
@@ -1078,6 +1082,8 @@ report_json(struct report *r, FILE *f)
 		json_put(period, "to", json_null());
 	}
 	json_put(period, "since", json_text(r->since_text));
+	if (r->note != NULL)
+		json_put(root, "note", json_text(r->note));
 	json_put(root, "period", period);
 	json_put(root, "events_file", json_text(r->path));
 	json_put(root, "lines", json_integer(r->lines));
@@ -1382,6 +1388,11 @@ report_html(struct report *r, FILE *f)
 		    "not be read and %s skipped.</p>\n", r->skipped,
 		    plural(r->skipped, "line", "lines"),
 		    plural(r->skipped, "was", "were"));
+	if (r->note != NULL) {
+		fputs("<p class=\"note\">", f);
+		html_text(f, r->note);
+		fputs("</p>\n", f);
+	}
 
 	fputs("<h2>Devices at a glance</h2>\n", f);
 	html_legend(f);
@@ -1502,6 +1513,62 @@ report_main(int argc, char **argv, bool json)
 			    strerror(errno));
 		status = EX_IOERR;
 	}
-	report_free(&r);
+	report_clear(&r);
 	return status;
+}
+
+/* ------------------------------------------------ for other programs */
+
+struct report *
+report_new(const char *source)
+{
+	struct report *r = xcalloc(1, sizeof(*r));
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r->now_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	r->path = source;
+	siphash_random_key(r->hash_key);
+	tally_init(&r->devices, DEVICES_MAX);
+	return r;
+}
+
+void
+report_add_line(struct report *r, const char *line, size_t len)
+{
+	report_line(r, line, len);
+}
+
+void
+report_set_note(struct report *r, const char *note)
+{
+	free(r->note);
+	r->note = note ? xstrdup(note) : NULL;
+}
+
+void
+report_write_text(struct report *r, FILE *f)
+{
+	report_text(r, f);
+}
+
+int
+report_write_json(struct report *r, FILE *f)
+{
+	return report_json(r, f);
+}
+
+void
+report_write_html(struct report *r, FILE *f)
+{
+	report_html(r, f);
+}
+
+void
+report_free(struct report *r)
+{
+	if (r == NULL)
+		return;
+	report_clear(r);
+	free(r);
 }
