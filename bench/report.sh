@@ -6,7 +6,7 @@
 #                cpu_us wrapped   (one dnsperf run a line)
 #   loads.tsv    target size cache load_ms rss_kib
 #   reloads.tsv  target size reloads seconds qps completed lost interrupted
-#   matchbench.out, notes
+#   matchbench.out, quicbench.out, notes
 
 # Medians over the runs of each (target, size, mix):
 # target size mix qps cpu_us avg_ms p99_ms lost wrapped_runs runs
@@ -166,6 +166,11 @@ report_targets() {
 	    "$( [ -n "$rss" ] && awk -v k="$rss" 'BEGIN { printf "%.1f MiB", k / 1024 }')" \
 	    "$( [ -n "$rss" ] && awk -v k="$rss" 'BEGIN { print k / 1024 }')" 40 le 1.0
 
+	quic=$(awk '/^median:/ { print $2 }' "$work/quicbench.out" 2>/dev/null)
+	target_line "QUIC Initials ≥ 100k judgements/s on one core" \
+	    "$( [ -n "$quic" ] && awk -v q="$quic" 'BEGIN { printf "%.0fk judgements/s", q / 1e3 }')" \
+	    "$quic" 100000 ge 1.0
+
 	match=$(awk '/^median:/ { print $2 }' "$work/matchbench.out" 2>/dev/null)
 	target_line "matching ≥ 5M lookups/s on one core" \
 	    "$( [ -n "$match" ] && awk -v m="$match" 'BEGIN { printf "%.2fM lookups/s", m / 1e6 }')" \
@@ -264,6 +269,21 @@ report() {
 		echo
 		echo '```'
 		cat "$work/matchbench.out"
+		echo '```'
+	else
+		echo "Not run (see the notes)."
+	fi
+	echo
+
+	echo "## QUIC Initials"
+	echo
+	if [ -s "$work/quicbench.out" ]; then
+		echo "bench/quicbench.c on one core (CPU $proxy_cpu): src/quic.c, src/tlshello.c alone. The client"
+		echo "Initial of RFC 9001 A.2, protected anew under 1,024 random DCIDs, each datagram a new"
+		echo "connection: Initial keys derived, header protection and AES-128-GCM removed, ClientHello read."
+		echo
+		echo '```'
+		cat "$work/quicbench.out"
 		echo '```'
 	else
 		echo "Not run (see the notes)."

@@ -281,6 +281,16 @@ if [ -f "$builddir/config.h" ] &&
 else
 	note "the matching micro-benchmark did not build: $(tail -n 3 "$work/logs/matchbench-build" 2>/dev/null || echo "no config.h in $builddir")"
 fi
+quicbench=""
+if [ -f "$builddir/config.h" ] &&
+    $cc -O2 -std=c11 -I"$builddir" -I"$top/src" -o "$bin/quicbench" \
+    "$top/bench/quicbench.c" "$top/src/quic.c" "$top/src/tlshello.c" \
+    "$top/src/siphash.c" "$top/src/log.c" $(pkg-config --cflags --libs libcrypto) \
+    2> "$work/logs/quicbench-build"; then
+	quicbench="$bin/quicbench"
+else
+	note "the QUIC micro-benchmark did not build: $(tail -n 3 "$work/logs/quicbench-build" 2>/dev/null || echo "no config.h in $builddir")"
+fi
 
 # ------------------------------------------------------------ inputs
 say "generating the lists and queries"
@@ -663,6 +673,17 @@ if [ -n "$matchbench" ]; then
 		taskset -c "$proxy_cpu" "$matchbench" "$work/lists/1m.txt" 5 5
 	fi > "$work/matchbench.out" 2>&1 || note "the matching micro-benchmark failed"
 	cat "$work/matchbench.out"
+fi
+
+# ------------------------------------------------------------ QUIC Initials
+if [ -n "$quicbench" ]; then
+	say "QUIC Initial judgements"
+	if [ "$mode" = smoke ]; then
+		taskset -c "$proxy_cpu" "$quicbench" 20 1
+	else
+		taskset -c "$proxy_cpu" "$quicbench" 200 5
+	fi > "$work/quicbench.out" 2>&1 || note "the QUIC micro-benchmark failed"
+	cat "$work/quicbench.out"
 fi
 
 # ------------------------------------------------------------ report

@@ -50,9 +50,12 @@ void quic_table_free(struct quic_table *t);
 
 /*
  * One UDP datagram (payload of len bytes) from src to dst at now_ms (any
- * monotonic millisecond clock). On QUIC_DONE the connection is forgotten:
- * a later Initial of it starts over. On QUIC_ERROR *why says what was
- * wrong (a static string).
+ * monotonic millisecond clock). On QUIC_DONE the connection's ClientHello
+ * is forgotten: a later Initial of it starts over. Its keys are kept (for
+ * at most 10 s), so the client's later Initials, which go to the
+ * connection ID the server chose, still authenticate; and a datagram the
+ * other way is the server's, NOT_INITIAL. On QUIC_ERROR *why says what
+ * was wrong (a static string); otherwise *why is NULL.
  */
 enum quic_status quic_datagram(struct quic_table *t,
     const struct sockaddr *src, const struct sockaddr *dst,

@@ -26,6 +26,10 @@
  * max_version is legacy_version when supported_versions is absent, and 0
  * when it offers nothing but GREASE.
  *
+ * tlshello_parse_handshake() reads the same ClientHello without the record
+ * layer, as QUIC carries it in CRYPTO frames (RFC 9001 §4.1.3); bytes after
+ * the message are then the caller's business.
+ *
  * Does not: check cipher suites, compression methods or any extension but
  * the four above; decrypt ECH (the SNI seen is the outer one); accept
  * SSL 2.0 compatible hellos (NOT_TLS).
@@ -481,35 +485,72 @@ parse_client_hello(struct cursor *c, size_t end, struct tlshello *out)
 	return parse_extensions(c, end, out);
 }
 
+/*
+ * The handshake message at the cursor: its header (RFC 8446 §4), which
+ * must announce a ClientHello that fits in TLSHELLO_MAX bytes, and the
+ * ClientHello itself. Both entry points below share it.
+ */
+static enum tlshello_status
+parse_handshake_message(struct cursor *c, struct tlshello *out)
+{
+	enum tlshello_status status;
+	size_t type, hello_len;
+
+	if ((status = cursor_number(c, HANDSHAKE_HEADER_LEN, 1, &type)) !=
+	    TLSHELLO_DONE)
+		return status;
+	if (type != HANDSHAKE_CLIENT_HELLO)
+		return TLSHELLO_MALFORMED;
+	if ((status = cursor_number(c, HANDSHAKE_HEADER_LEN, 3,
+	    &hello_len)) != TLSHELLO_DONE)
+		return status;
+	if (hello_len > TLSHELLO_MAX - HANDSHAKE_HEADER_LEN)
+		return TLSHELLO_MALFORMED;
+	if ((status = parse_client_hello(c, HANDSHAKE_HEADER_LEN + hello_len,
+	    out)) != TLSHELLO_DONE)
+		return status;
+	out->hello_len = hello_len;
+	return TLSHELLO_DONE;
+}
+
 enum tlshello_status
 tlshello_parse(const uint8_t *buf, size_t len, struct tlshello *out)
 {
 	struct cursor c = { .buf = buf, .len = len };
 	enum tlshello_status status;
-	size_t type, hello_len, hello_end;
 
 	if (c.len > TLSHELLO_MAX)
 		c.len = TLSHELLO_MAX;
 	memset(out, 0, sizeof(*out));
 
-	if ((status = cursor_number(&c, HANDSHAKE_HEADER_LEN, 1, &type)) !=
-	    TLSHELLO_DONE)
+	if ((status = parse_handshake_message(&c, out)) != TLSHELLO_DONE)
 		return status;
-	if (type != HANDSHAKE_CLIENT_HELLO)
-		return TLSHELLO_MALFORMED;
-	if ((status = cursor_number(&c, HANDSHAKE_HEADER_LEN, 3,
-	    &hello_len)) != TLSHELLO_DONE)
-		return status;
-	if (hello_len > TLSHELLO_MAX - HANDSHAKE_HEADER_LEN)
-		return TLSHELLO_MALFORMED;
-	hello_end = HANDSHAKE_HEADER_LEN + hello_len;
-	if ((status = parse_client_hello(&c, hello_end, out)) != TLSHELLO_DONE)
-		return status;
-
 	if (c.record_left != 0)
 		return TLSHELLO_MALFORMED;
 	out->record_version = c.record_version;
-	out->hello_len = hello_len;
+	out->consumed = c.pos;
+	return TLSHELLO_DONE;
+}
+
+/*
+ * The bare message is read as if it were the payload of one record of
+ * TLSHELLO_MAX bytes: the cursor never looks for a record header, since
+ * the message header already bounds every read to TLSHELLO_MAX bytes.
+ */
+enum tlshello_status
+tlshello_parse_handshake(const uint8_t *buf, size_t len,
+    struct tlshello *out)
+{
+	struct cursor c = { .buf = buf, .len = len,
+	    .record_left = TLSHELLO_MAX };
+	enum tlshello_status status;
+
+	if (c.len > TLSHELLO_MAX)
+		c.len = TLSHELLO_MAX;
+	memset(out, 0, sizeof(*out));
+
+	if ((status = parse_handshake_message(&c, out)) != TLSHELLO_DONE)
+		return status;
 	out->consumed = c.pos;
 	return TLSHELLO_DONE;
 }

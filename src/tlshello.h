@@ -5,7 +5,8 @@
  * segments), handshake header, and the extensions hushd judges by:
  * server_name (RFC 6066 §3), ALPN (RFC 7301), supported_versions
  * (RFC 8446 §4.2.1) and encrypted_client_hello (RFC 9849; the SNI seen
- * is then the outer one).
+ * is then the outer one). The same ClientHello without the record layer,
+ * as QUIC carries it, is read by tlshello_parse_handshake().
  *
  * The caller keeps the bytes received so far in one buffer and calls
  * tlshello_parse() again with the whole buffer each time more arrive;
@@ -56,6 +57,15 @@ struct tlshello {
  * length that runs past its container is MALFORMED.
  */
 enum tlshello_status tlshello_parse(const uint8_t *buf, size_t len,
+    struct tlshello *out);
+
+/*
+ * The same for a bare handshake message, without the record layer: QUIC
+ * carries the ClientHello so (RFC 9001 §4.1.3). record_version is then 0;
+ * consumed is the message's length (header included), and bytes after it
+ * are not looked at.
+ */
+enum tlshello_status tlshello_parse_handshake(const uint8_t *buf, size_t len,
     struct tlshello *out);
 
 const char *tlshello_status_name(enum tlshello_status status);

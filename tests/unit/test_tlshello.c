@@ -8,7 +8,7 @@
  * one too long and one too short, duplicated extensions, bad and empty
  * host names, not TLS at all, ECH, GREASE, a post-quantum key share.
  * Every hello that parses is also fed one byte at a time: each prefix must
- * want more.
+ * want more. The same hello without the record layer, as QUIC carries it.
  */
 #include "config.h"
 
@@ -1270,6 +1270,64 @@ test_post_quantum(void **state)
 	check_every_split(&b, false);
 }
 
+/*
+ * Without the record layer, as QUIC carries it: the same hello, every
+ * prefix wanting more, bytes after it left alone, a wrong message type
+ * and a message too long to buffer MALFORMED.
+ */
+static void
+test_bare_handshake(void **state)
+{
+	static struct builder b;
+	static uint8_t buf[BUILD_MAX];
+	struct tlshello h, framed;
+	enum tlshello_status status;
+
+	(void)state;
+	hello_begin(&b);
+	typical_extensions(&b, "www.example.com");
+	ext_key_share(&b, true);
+	hello_end(&b);
+	parse_built(&b, buf, &framed);
+
+	assert_int_equal(tlshello_parse_handshake(b.msg, b.len, &h),
+	    TLSHELLO_DONE);
+	assert_int_equal(h.record_version, 0);
+	assert_int_equal(h.consumed, b.len);
+	assert_int_equal(h.hello_len, b.len - 4);
+	assert_int_equal(h.max_version, 0x0304);
+	assert_span(h.sni, "www.example.com");
+	assert_true(h.sni_valid);
+	assert_alpn(&h, "h2,http/1.1");
+	assert_int_equal(h.sni.ptr - b.msg,
+	    framed.sni.ptr - buf - RECORD_HEADER);
+	for (size_t i = 0; i < b.len; i++) {
+		status = tlshello_parse_handshake(b.msg, i, &h);
+		if (status != TLSHELLO_NEED_MORE)
+			fail_msg("prefix of %zu of %zu bytes: %s", i, b.len,
+			    tlshello_status_name(status));
+	}
+
+	memcpy(buf, b.msg, b.len);
+	memset(buf + b.len, 0x16, 100);
+	assert_int_equal(tlshello_parse_handshake(buf, b.len + 100, &h),
+	    TLSHELLO_DONE);
+	assert_int_equal(h.consumed, b.len);
+
+	buf[0] = 2;	/* ServerHello */
+	assert_int_equal(tlshello_parse_handshake(buf, b.len, &h),
+	    TLSHELLO_MALFORMED);
+	buf[0] = 22;	/* a record header is not a handshake header */
+	assert_int_equal(tlshello_parse_handshake(buf, b.len, &h),
+	    TLSHELLO_MALFORMED);
+	buf[0] = 1;
+	buf[1] = 0;
+	buf[2] = (uint8_t)(TLSHELLO_MAX >> 8);
+	buf[3] = 0;
+	assert_int_equal(tlshello_parse_handshake(buf, b.len, &h),
+	    TLSHELLO_MALFORMED);
+}
+
 static void
 test_status_names(void **state)
 {
@@ -1325,6 +1383,7 @@ main(void)
 		cmocka_unit_test(test_ech),
 		cmocka_unit_test(test_grease_versions),
 		cmocka_unit_test(test_post_quantum),
+		cmocka_unit_test(test_bare_handshake),
 		cmocka_unit_test(test_status_names),
 	};
 	struct CMUnitTest tests[sizeof(built) / sizeof(built[0]) + N_CLIENTS];
