@@ -13,7 +13,7 @@ cd "$(dirname "$0")"
 
 BUILD_PACKAGES="autoconf automake libtool pkg-config make gcc libc6-dev \
 libldns-dev libevent-dev libssl-dev libmaxminddb-dev libjansson-dev \
-libcmocka-dev"
+libpcap-dev libnetfilter-queue-dev libcmocka-dev"
 TEST_PACKAGES="unbound dnsutils python3 python3-dnspython clang \
 libclang-rt-14-dev libmaxmind-db-writer-perl ieee-data iproute2 \
 gnutls-bin curl openssl chromium"

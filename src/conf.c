@@ -924,7 +924,15 @@ static const struct key keys[] = {
 	{ "user",		key_simple },
 	{ "chroot",		key_simple },
 	{ "rate-limit",		key_rate_limit },
+	{ "quic-queue",		key_simple },
+	{ "quic",		key_simple },
+	{ "quic-unknown",	key_simple },
 	{ "metrics-listen",	key_simple },
+	{ "web-listen",		key_simple },
+	{ "web-cert",		key_simple },
+	{ "web-key",		key_simple },
+	{ "web-password",	key_simple },
+	{ "web-root",		key_simple },
 	{ "workers",		key_simple },
 	{ "sni-listen",		key_sni_listen },
 	{ "sni-timeout",	key_simple },
@@ -1020,6 +1028,21 @@ key_simple(struct parser *p)
 	} else if (strcmp(key, "state-dir") == 0) {
 		free(c->state_dir);
 		c->state_dir = resolve_path(p, value);
+	} else if (strcmp(key, "quic-queue") == 0) {
+		if (!parse_uint(p, value, 65535, &n))
+			return false;
+		c->quic_queue = (int)n;
+	} else if (strcmp(key, "quic") == 0) {
+		if (strcmp(value, "inspect") != 0 && strcmp(value, "block") != 0)
+			return parse_error(p, p->stmt_line,
+			    "quic must be inspect or block, not '%s'", value);
+		c->quic_block = strcmp(value, "block") == 0;
+	} else if (strcmp(key, "quic-unknown") == 0) {
+		if (strcmp(value, "allow") != 0 && strcmp(value, "block") != 0)
+			return parse_error(p, p->stmt_line,
+			    "quic-unknown must be allow or block, not '%s'",
+			    value);
+		c->quic_unknown_block = strcmp(value, "block") == 0;
 	} else if (strcmp(key, "user") == 0) {
 		free(c->user);
 		c->user = xstrdup(value);
@@ -1032,6 +1055,24 @@ key_simple(struct parser *p)
 	} else if (strcmp(key, "control") == 0) {
 		free(c->control);
 		c->control = resolve_path(p, value);
+	} else if (strcmp(key, "web-listen") == 0) {
+		const char *err = addr_parse(value, 8080, &c->web_listen);
+		if (err != NULL)
+			return parse_error(p, p->stmt_line,
+			    "web-listen '%s': %s", value, err);
+	} else if (strcmp(key, "web-cert") == 0 ||
+	    strcmp(key, "web-key") == 0 || strcmp(key, "web-root") == 0) {
+		char **dst = key[4] == 'c' ? &c->web_cert : key[4] == 'k' ?
+		    &c->web_key : &c->web_root;
+		free(*dst);
+		*dst = resolve_path(p, value);
+	} else if (strcmp(key, "web-password") == 0) {
+		if (strncmp(value, "pbkdf2-sha256$", 14) != 0)
+			return parse_error(p, p->stmt_line,
+			    "web-password: not a hash (make one with "
+			    "hushctl passwd)");
+		free(c->web_password);
+		c->web_password = xstrdup(value);
 	} else if (strcmp(key, "metrics-listen") == 0) {
 		const char *err = addr_parse(value, 9153, &c->metrics_listen);
 		if (err != NULL)
@@ -1108,6 +1149,7 @@ conf_parse(const char *path, const char *buf, size_t len,
 	p.conf->sni_max_per_client = 256;
 	p.conf->ech_strip = true;
 	p.conf->doh_canary = true;
+	p.conf->quic_queue = -1;
 
 	if (memchr(buf, '\0', len) != NULL) {
 		ok = parse_error(&p, 1, "file contains a NUL byte");
@@ -1156,6 +1198,9 @@ conf_parse(const char *path, const char *buf, size_t len,
 		    "query-timeout is shorter than upstream-timeout");
 	if (ok)
 		ok = check_groups(&p);
+	if (ok && (p.conf->web_cert == NULL) != (p.conf->web_key == NULL))
+		ok = parse_error(&p, p.line, "web-cert and web-key go "
+		    "together");
 done:
 	clear_statement(&p);
 	free(p.dir);
@@ -1223,6 +1268,10 @@ conf_free(struct conf *c)
 	free(c->allowlist);
 	free(c->state_dir);
 	free(c->control);
+	free(c->web_cert);
+	free(c->web_key);
+	free(c->web_password);
+	free(c->web_root);
 	free(c->user);
 	free(c->chroot);
 	free(c->geoip_country);

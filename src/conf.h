@@ -122,8 +122,16 @@ struct conf {
 	char			*allowlist;
 	char			*state_dir;	/* remote lists' last good copies */
 	char			*control;	/* control socket path, or NULL */
+	struct addr		 web_listen;	/* len 0: no web page */
+	char			*web_cert;	/* HTTPS when both are set */
+	char			*web_key;
+	char			*web_password;	/* web_hash_password() form */
+	char			*web_root;	/* NULL: the installed page */
 	char			*user;		/* to run as after start-up */
 	char			*chroot;	/* or NULL */
+	int			 quic_queue;	/* NFQUEUE number, or -1 */
+	bool			 quic_block;	/* "quic block": drop all QUIC */
+	bool			 quic_unknown_block;	/* unreadable flows */
 	unsigned		 rate_limit;	/* queries/s per client, 0: none */
 	unsigned		 rate_burst;	/* 0: as rate_limit */
 	struct addr		 metrics_listen;	/* len 0: no /metrics */

@@ -412,3 +412,19 @@ events_dns(const struct dns_event *ev)
 	line_printf(l, ",\"ms\":%.2f", ev->ms);
 	line_write(l);
 }
+
+void
+events_admin(const char *client, const char *action, const char *detail)
+{
+	struct line *l = &thread_line;
+
+	if (!events_enabled())
+		return;
+	l->len = 0;
+	line_timestamp(l);
+	line_printf(l, ",\"event\":\"admin\"");
+	line_field(l, "client", client);
+	line_field(l, "what", action);
+	line_field(l, "detail", detail);
+	line_write(l);
+}

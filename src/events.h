@@ -79,6 +79,10 @@ void events_set_time(const struct timespec *ts);
 /* Events that could not be written (disk full, unwritable file). */
 uint64_t events_dropped_count(void);
 
+/* An owner's action (from the web page): who, what, on what. */
+void events_admin(const char *client, const char *action,
+    const char *detail);
+
 void events_dns(const struct dns_event *ev);
 void events_conn(const struct conn_event *ev);
 

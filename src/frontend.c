@@ -44,6 +44,7 @@
 #include "log.h"
 #include "loop.h"
 #include "neigh.h"
+#include "pause.h"
 #include "ratelimit.h"
 #include "seen.h"
 #include "upstream.h"
@@ -241,12 +242,27 @@ note_decision(struct query *query, const struct dnsreply *reply)
 		    sizeof(e.client));
 	snprintf(e.name, sizeof(e.name), "%.*s", (int)sizeof(e.name) - 1,
 	    query->q.qname);
+	snprintf(e.group, sizeof(e.group), "%s", v->group);
+	e.has_mac = query->ident.has_mac;
+	memcpy(e.mac, query->ident.mac, sizeof(e.mac));
 	if (reply != NULL && reply->n_addrs > 0 &&
 	    geo_enabled(query->policy->geo)) {
 		memcpy(e.cc, fe->geo[0].cc, sizeof(e.cc));
 		e.asn = fe->geo[0].asn;
 	}
 	window_add(fe->window, &e);
+}
+
+/* While blocking is paused, a block becomes a log (the canary stays). */
+static void
+unless_paused(struct query *query)
+{
+	struct verdict *v = &query->verdict;
+
+	if (v->action == POLICY_BLOCK && v->reason != POLICY_REASON_CANARY &&
+	    query->fe->shared.pause != NULL &&
+	    pause_active(query->fe->shared.pause, v->group, time(NULL)))
+		v->action = POLICY_LOG;
 }
 
 /* Whether this query's decision goes to the event log. */
@@ -340,6 +356,7 @@ answer_judged(struct query *query, uint8_t *wire, size_t len, size_t cap,
 
 	memset(fe->geo, 0, sizeof(fe->geo[0]) * parsed->n_addrs);
 	policy_answer(query->policy, parsed, fe->geo, &query->verdict);
+	unless_paused(query);
 	note_decision(query, parsed);
 	if (query->verdict.action == POLICY_BLOCK) {
 				if (wants_event(query))
@@ -554,6 +571,7 @@ handle_query(struct frontend *fe, const struct addr *client, int udp_fd,
 	neigh_identify(fe->shared.neigh, &query.ident);
 	policy_query(query.policy, &query.ident, query.q.qname,
 	    query.q.qname_len, &query.verdict);
+	unless_paused(&query);
 	if (query.verdict.action == POLICY_BLOCK) {
 		note_decision(&query, NULL);
 				if (wants_event(&query))

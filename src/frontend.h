@@ -23,6 +23,7 @@ struct frontend;
 struct loop;
 struct neigh;
 struct oui;
+struct pause;
 struct ratelimit;
 struct seen;
 
@@ -32,6 +33,7 @@ struct frontend_shared {
 	struct oui		*oui;		/* MAC vendors; may be NULL */
 	struct seen		*seen;		/* answers given, for TLS/QUIC */
 	struct ratelimit	*ratelimit;	/* per-client query rates */
+	struct pause		*pause;		/* blocking paused, or NULL */
 };
 
 

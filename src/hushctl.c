@@ -17,8 +17,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <termios.h>
 #include <unistd.h>
 
+#include "password.h"
 #include "report.h"
 
 #define DEFAULT_SOCKET	"/run/hushd/hushd.sock"
@@ -38,9 +40,63 @@ usage(void)
 	    "                              0 pass, 1 blocked, 2 logged\n"
 	    "  top devices|names|countries|asns [--blocked] [-n N]\n"
 	    "  tail [--device D] [--action pass|log|block]\n"
+	    "  passwd                      make a web-password line (reads\n"
+	    "                              the password from the terminal)\n"
 	    "  report [--since 24h] [--events FILE] [--html FILE]\n"
 	    "                              per-device summary of the event log\n");
 	exit(64);
+}
+
+/* Reads one line (without echo on a terminal); false at end of input. */
+static bool
+read_secret(const char *prompt, char *out, size_t len)
+{
+	struct termios old, quiet;
+	bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+	bool ok;
+
+	if (tty) {
+		fprintf(stderr, "%s", prompt);
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	}
+	ok = fgets(out, (int)len, stdin) != NULL;
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		fputc('\n', stderr);
+	}
+	if (ok)
+		out[strcspn(out, "\r\n")] = '\0';
+	return ok;
+}
+
+/* hushctl passwd: prints a web-password line for hushd.conf. */
+static int
+passwd(int argc)
+{
+	char first[256], second[256], hash[256];
+
+	if (argc != 1)
+		usage();
+	if (!read_secret("New password for the web page: ", first,
+	    sizeof(first)))
+		return 64;
+	if (strlen(first) < 8) {
+		fprintf(stderr, "hushctl: use at least 8 characters\n");
+		return 64;
+	}
+	if (isatty(STDIN_FILENO) && (!read_secret("Again: ", second,
+	    sizeof(second)) || strcmp(first, second) != 0)) {
+		fprintf(stderr, "hushctl: the two differ\n");
+		return 64;
+	}
+	if (!password_hash(first, hash, sizeof(hash))) {
+		fprintf(stderr, "hushctl: no random numbers\n");
+		return 70;
+	}
+	printf("web-password %s\n", hash);
+	return 0;
 }
 
 static int
@@ -179,6 +235,8 @@ main(int argc, char **argv)
 			json = true;
 	if (strcmp(argv[i], "report") == 0)
 		return report_main(argc - i, argv + i, json);
+	if (strcmp(argv[i], "passwd") == 0)
+		return passwd(argc - i);
 	/* --json may come after the command too; send it once. */
 	int kept = i;
 	for (int k = i; k < argc; k++)

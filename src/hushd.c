@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "conf.h"
 #include "control.h"
 #include "events.h"
@@ -40,11 +41,14 @@
 #include "loop.h"
 #include "metrics.h"
 #include "neigh.h"
+#include "nfqueue.h"
 #include "policy.h"
+#include "pause.h"
 #include "ratelimit.h"
 #include "remote.h"
 #include "seen.h"
 #include "sniproxy.h"
+#include "web.h"
 #include "window.h"
 
 #define RESOLV_CONF	"/etc/resolv.conf"
@@ -59,12 +63,14 @@ struct daemon_state {
 	unsigned		  n_workers;
 	struct frontend_shared	  shared;
 	struct sniproxy		 *sniproxy;	/* NULL without sni-listen */
+	struct nfqueue		 *nfqueue;	/* NULL without quic-queue */
 	struct loop		**loops;	/* every thread that takes snapshots */
 	unsigned		  n_loops;
 	struct event		 *neigh_timer;
 	struct remote		 *remote;	/* remote lists' downloads */
 	struct control		 *control;	/* NULL without "control" */
 	struct metrics		 *metrics;	/* NULL without metrics-listen */
+	struct web		 *web;		/* NULL without web-listen */
 	time_t			  started;
 	struct worker_stats	**stats;	/* of each worker */
 	struct window		**windows;	/* workers', then the proxy's */
@@ -89,6 +95,7 @@ usage(void)
 	fprintf(stderr,
 	    "usage: hushd [-dfn] -c FILE\n"
 	    "       hushd -n -c FILE --explain NAME [CLIENT]\n"
+	    "       hushd audit [-c FILE] [--json] [--html FILE] CAPTURE...\n"
 	    "       hushd -V\n"
 	    "  -c FILE  configuration file\n"
 	    "  -f       stay in the foreground, diagnostics to stderr\n"
@@ -280,6 +287,20 @@ view(void *arg, struct metrics_view *v)
 	v->tls = st->sniproxy ? sniproxy_stats(st->sniproxy) : NULL;
 	v->policy = st->policy;
 	v->remote = st->remote;
+}
+
+static bool
+web_reload(void *arg, char *err, size_t errlen)
+{
+	return reload(arg, err, errlen);
+}
+
+static unsigned
+web_update(void *arg)
+{
+	struct daemon_state *st = arg;
+
+	return remote_update(st->remote);
 }
 
 /* hushctl check NAME [CLIENT]: as --explain, with the neighbour table. */
@@ -545,6 +566,11 @@ main(int argc, char **argv)
 	struct run_as run_as;
 	char err[1024];
 
+	if (argc > 1 && strcmp(argv[1], "audit") == 0) {
+		log_init(true, false);
+		return audit_main(argc - 1, argv + 1,
+		    SYSCONFDIR "/hushd/hushd.conf");
+	}
 	parse_options(argc, argv, &opt);
 	log_init(true, opt.debug);
 
@@ -575,9 +601,11 @@ main(int argc, char **argv)
 		fatalx("events %s", err);
 	st.shared.neigh = neigh_new();
 	st.shared.ratelimit = ratelimit_new();
+	st.shared.pause = xcalloc(1, sizeof(*st.shared.pause));
 	st.shared.oui = oui_load(OUI_REGISTRY);
-	/* Which addresses DNS gave whom matters only to the TLS proxy. */
-	if (st.policy->conf->n_sni_listen > 0)
+	/* Which addresses DNS gave whom matters only to TLS and QUIC. */
+	if (st.policy->conf->n_sni_listen > 0 ||
+	    st.policy->conf->quic_queue >= 0)
 		st.shared.seen = seen_new(SEEN_ENTRIES, 300);
 	refresh_neighbours(-1, 0, &st);
 	st.n_workers = worker_count(st.policy->conf);
@@ -585,6 +613,7 @@ main(int argc, char **argv)
 	for (unsigned i = 0; i < st.n_workers; i++)
 		st.workers[i] = frontend_new(i, st.policy, &st.shared);
 	st.sniproxy = sniproxy_new(st.policy, &st.shared);
+	st.nfqueue = nfqueue_new(st.policy, &st.shared);
 	st.stats = xcalloc(st.n_workers, sizeof(*st.stats));
 	st.windows = xcalloc(st.n_workers + 1, sizeof(*st.windows));
 	for (unsigned i = 0; i < st.n_workers; i++) {
@@ -594,11 +623,13 @@ main(int argc, char **argv)
 	if (st.sniproxy != NULL)
 		st.windows[st.n_windows++] = sniproxy_window(st.sniproxy);
 	/* Every thread that follows the snapshots: workers, then the proxy. */
-	st.loops = xcalloc(st.n_workers + 1, sizeof(*st.loops));
+	st.loops = xcalloc(st.n_workers + 2, sizeof(*st.loops));
 	for (unsigned i = 0; i < st.n_workers; i++)
 		st.loops[st.n_loops++] = frontend_loop(st.workers[i]);
 	if (st.sniproxy != NULL)
 		st.loops[st.n_loops++] = sniproxy_loop(st.sniproxy);
+	if (st.nfqueue != NULL)
+		st.loops[st.n_loops++] = nfqueue_loop(st.nfqueue);
 
 	st.started = time(NULL);
 	find_user(st.policy->conf, &run_as);
@@ -611,6 +642,19 @@ main(int argc, char **argv)
 	    &st.policy->conf->metrics_listen, view, &st, err,
 	    sizeof(err))) == NULL)
 		fatalx("%s", err);
+	if (st.policy->conf->web_listen.len > 0) {
+		struct web_ops ops = {
+			.view = view, .reload = web_reload, .update = web_update,
+			.arg = &st, .windows = st.windows,
+			.n_windows = st.n_windows, .pause = st.shared.pause,
+			.neigh = st.shared.neigh, .oui = st.shared.oui,
+			.root = st.policy->conf->web_root ?
+			    st.policy->conf->web_root : PKGDATADIR "/web",
+		};
+		if ((st.web = web_new(st.base, st.policy->conf, &ops, err,
+		    sizeof(err))) == NULL)
+			fatalx("%s", err);
+	}
 	if (!opt.foreground) {
 		if (daemon(0, 0) == -1)
 			fatal("daemon");
@@ -636,6 +680,7 @@ main(int argc, char **argv)
 	event_base_dispatch(st.base);
 
 	control_free(st.control);
+	web_free(st.web);
 	metrics_free(st.metrics);
 	remote_free(st.remote);
 	event_free(st.remote_reload);
@@ -645,12 +690,14 @@ main(int argc, char **argv)
 		loop_stop(st.loops[i]);
 	free(st.loops);
 	sniproxy_free(st.sniproxy);
+	nfqueue_free(st.nfqueue);
 	for (unsigned i = 0; i < st.n_workers; i++)
 		frontend_free(st.workers[i]);
 	free(st.workers);
 	event_free(st.neigh_timer);
 	neigh_free(st.shared.neigh);
 	ratelimit_free(st.shared.ratelimit);
+	free(st.shared.pause);
 	oui_free(st.shared.oui);
 	seen_free(st.shared.seen);
 	for (size_t i = 0; i < 4; i++)

@@ -60,6 +60,18 @@ sum_workers(const struct metrics_view *v, struct totals *t)
 	tally_sum(groups, v->n_workers, add_action, t);
 }
 
+void
+metrics_totals(const struct metrics_view *v, uint64_t *queries,
+    uint64_t action[3])
+{
+	struct totals t;
+
+	sum_workers(v, &t);
+	*queries = t.queries;
+	for (int i = 0; i < 3; i++)
+		action[i] = t.action[i];
+}
+
 /* Per upstream: answers, failures, latency; summed over the workers. */
 struct upstream_sum {
 	const char	*name;

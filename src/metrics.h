@@ -29,6 +29,10 @@ struct metrics_view {
 
 typedef void (*metrics_view_fn)(void *arg, struct metrics_view *out);
 
+/* Queries so far, and decisions by action (pass, log, block). */
+void metrics_totals(const struct metrics_view *v, uint64_t *queries,
+    uint64_t action[3]);
+
 void metrics_write_stats(const struct metrics_view *v, bool json, FILE *out);
 void metrics_write_prometheus(const struct metrics_view *v, FILE *out);
 

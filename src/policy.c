@@ -36,6 +36,81 @@ group_from_conf(struct policy *p, struct policy_group *g,
 		g->log[i] = p->lists[cg->log[i]];
 }
 
+/* Removes list from the n entries of *lists; true if it was there. */
+static bool
+drop_list(struct list **lists, size_t *n, const struct list *list)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (lists[i] == list) {
+			memmove(&lists[i], &lists[i + 1],
+			    (*n - i - 1) * sizeof(*lists));
+			(*n)--;
+			return true;
+		}
+	return false;
+}
+
+/*
+ * state-dir/overrides: "GROUP LIST block|log" lines the web page writes
+ * when the owner switches a list for a group. They apply over the
+ * configuration, so the switch survives reloads and restarts without
+ * hushd rewriting hushd.conf. A line naming what does not exist warns.
+ */
+static void
+apply_overrides(struct policy *p, list_warn_fn warn, void *warn_arg)
+{
+	char *path, line[512], msg[768], group[128], list[128], mode[16];
+	unsigned number = 0;
+	FILE *f;
+
+	if (asprintf(&path, "%s/overrides", p->conf->state_dir) < 0)
+		fatalx("out of memory");
+	if ((f = fopen(path, "r")) == NULL) {
+		free(path);
+		return;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		struct policy_group *g = NULL;
+		long index;
+		number++;
+		if (line[0] == '#' || line[strspn(line, " \t\r\n")] == '\0')
+			continue;
+		if (sscanf(line, "%127s %127s %15s", group, list, mode) != 3 ||
+		    (strcmp(mode, "block") != 0 && strcmp(mode, "log") != 0)) {
+			snprintf(msg, sizeof(msg), "%s:%u: expected GROUP LIST "
+			    "block|log", path, number);
+			goto warn;
+		}
+		for (size_t i = 0; i < p->n_groups; i++)
+			if (strcmp(p->groups[i].name, group) == 0)
+				g = &p->groups[i];
+		if (g == NULL || (index = conf_find_list(p->conf, list)) < 0) {
+			snprintf(msg, sizeof(msg), "%s:%u: no %s called '%s'",
+			    path, number, g == NULL ? "group" : "list",
+			    g == NULL ? group : list);
+			goto warn;
+		}
+		struct list *l = p->lists[index];
+		drop_list(g->block, &g->n_block, l);
+		drop_list(g->log, &g->n_log, l);
+		if (strcmp(mode, "block") == 0) {
+			g->block = xreallocarray(g->block, g->n_block + 1,
+			    sizeof(*g->block));
+			g->block[g->n_block++] = l;
+		} else {
+			g->log = xreallocarray(g->log, g->n_log + 1,
+			    sizeof(*g->log));
+			g->log[g->n_log++] = l;
+		}
+		continue;
+warn:
+		if (warn != NULL)
+			warn(warn_arg, msg);
+	}
+	fclose(f);
+	free(path);
+}
+
 struct skipped_lines {
 	size_t	count;
 	char	first[512];
@@ -130,6 +205,7 @@ policy_build(struct conf *conf, list_warn_fn warn, void *warn_arg, char *err,
 		g->log = xcalloc(0, sizeof(*g->log));
 		p->default_group = g;
 	}
+	apply_overrides(p, warn, warn_arg);
 	return p;
 fail:
 	policy_unref(p);

@@ -37,6 +37,7 @@
 #include "log.h"
 #include "loop.h"
 #include "neigh.h"
+#include "pause.h"
 #include "seen.h"
 #include "sniproxy.h"
 #include "tlshello.h"
@@ -287,6 +288,9 @@ note_decision(struct sni_conn *c)
 		    sizeof(e.client));
 	snprintf(e.name, sizeof(e.name), "%.*s", (int)sizeof(e.name) - 1,
 	    c->sni[0] != '\0' ? c->sni : c->dns_seen ? c->dns_name : "");
+	snprintf(e.group, sizeof(e.group), "%s", v->group);
+	e.has_mac = c->ident.has_mac;
+	memcpy(e.mac, c->ident.mac, sizeof(e.mac));
 	if (geo_enabled(c->policy->geo)) {
 		memcpy(e.cc, c->geo.cc, sizeof(e.cc));
 		e.asn = c->geo.asn;
@@ -576,6 +580,9 @@ judge(struct sni_conn *c)
 	policy_sni(c->policy, &c->ident, sni, sni_len,
 	    c->th_status == TLSHELLO_DONE && c->th.ech,
 	    (struct sockaddr *)&c->dst.ss, c->dns_seen, &c->geo, &c->verdict);
+	if (c->verdict.action == POLICY_BLOCK && c->sp->shared.pause != NULL &&
+	    pause_active(c->sp->shared.pause, c->verdict.group, time(NULL)))
+		c->verdict.action = POLICY_LOG;
 	if (c->verdict.action == POLICY_BLOCK)
 		send_alert_and_close(c);
 	else

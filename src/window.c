@@ -142,3 +142,144 @@ window_top(struct window *const *w, size_t n_windows, enum window_key key,
 	}
 	free(rows);
 }
+
+/* Every entry of every window younger than the window, copied. */
+static struct window_entry *
+window_copy(struct window *const *w, size_t n_windows, uint32_t now,
+    size_t *n)
+{
+	struct window_entry *all = xcalloc(n_windows * WINDOW_ENTRIES + 1,
+	    sizeof(*all));
+
+	*n = 0;
+	for (size_t i = 0; i < n_windows; i++) {
+		pthread_mutex_lock(&w[i]->lock);
+		for (size_t k = 0; k < w[i]->count; k++)
+			if (now - w[i]->ring[k].t <= WINDOW_SECONDS)
+				all[(*n)++] = w[i]->ring[k];
+		pthread_mutex_unlock(&w[i]->lock);
+	}
+	return all;
+}
+
+static int
+by_client_then_time(const void *a, const void *b)
+{
+	const struct window_entry *x = a, *y = b;
+	int c = strcmp(x->client, y->client);
+
+	if (c != 0)
+		return c;
+	return x->t < y->t ? -1 : x->t > y->t;
+}
+
+/* Adds key to the small (key, count) table; at most max keys. */
+static void
+count_key(char keys[][16], unsigned *counts, size_t *n, size_t max,
+    const char *key)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp(keys[i], key) == 0) {
+			counts[i]++;
+			return;
+		}
+	if (*n < max) {
+		snprintf(keys[*n], 16, "%s", key);
+		counts[(*n)++] = 1;
+	}
+}
+
+void
+window_devices_json(struct window *const *w, size_t n_windows, uint32_t now,
+    window_vendor_fn vendor_of, void *arg, FILE *out)
+{
+	size_t n, first = 0;
+	struct window_entry *all = window_copy(w, n_windows, now, &n);
+	bool any = false;
+
+	qsort(all, n, sizeof(*all), by_client_then_time);
+	fputs("[", out);
+	while (first < n) {
+		size_t last = first, n_cc = 0, n_as = 0;
+		unsigned counts[3] = { 0 }, cc_n[16], as_n[16];
+		char cc[16][16], as[16][16];
+		const struct window_entry *newest;
+		while (last < n && strcmp(all[last].client,
+		    all[first].client) == 0) {
+			const struct window_entry *e = &all[last++];
+			if (e->action < 3)
+				counts[e->action]++;
+			if (e->cc[0] != '\0')
+				count_key(cc, cc_n, &n_cc, 16, e->cc);
+			if (e->asn != 0) {
+				char key[16];
+				snprintf(key, sizeof(key), "AS%u", e->asn);
+				count_key(as, as_n, &n_as, 16, key);
+			}
+		}
+		newest = &all[last - 1];
+		fputs(any ? ",{\"device\":" : "{\"device\":", out);
+		any = true;
+		json_fput_string(out, newest->client);
+		fputs(",\"group\":", out);
+		json_fput_string(out, newest->group);
+		if (newest->has_mac) {
+			char mac[18];
+			snprintf(mac, sizeof(mac),
+			    "%02x:%02x:%02x:%02x:%02x:%02x", newest->mac[0],
+			    newest->mac[1], newest->mac[2], newest->mac[3],
+			    newest->mac[4], newest->mac[5]);
+			fputs(",\"mac\":", out);
+			json_fput_string(out, mac);
+			fputs(",\"vendor\":", out);
+			json_fput_string(out, vendor_of ? vendor_of(arg,
+			    newest->mac) : NULL);
+		}
+		fprintf(out, ",\"count\":%zu,\"passed\":%u,\"logged\":%u,"
+		    "\"blocked\":%u,\"last_seen_s\":%u,\"countries\":{",
+		    last - first, counts[0], counts[1], counts[2],
+		    now - newest->t);
+		for (size_t i = 0; i < n_cc; i++) {
+			fputs(i ? "," : "", out);
+			json_fput_string(out, cc[i]);
+			fprintf(out, ":%u", cc_n[i]);
+		}
+		fputs("},\"asns\":{", out);
+		for (size_t i = 0; i < n_as; i++) {
+			fputs(i ? "," : "", out);
+			json_fput_string(out, as[i]);
+			fprintf(out, ":%u", as_n[i]);
+		}
+		fputs("}}", out);
+		first = last;
+	}
+	fputs("]\n", out);
+	free(all);
+}
+
+void
+window_recent_json(struct window *const *w, size_t n_windows,
+    const char *device, size_t limit, uint32_t now, FILE *out)
+{
+	static const char *actions[] = { "pass", "log", "block" };
+	size_t n, shown = 0;
+	struct window_entry *all = window_copy(w, n_windows, now, &n);
+
+	qsort(all, n, sizeof(*all), by_client_then_time);
+	fputs("[", out);
+	for (size_t i = n; i-- > 0 && shown < limit;) {
+		const struct window_entry *e = &all[i];
+		if (strcmp(e->client, device) != 0)
+			continue;
+		fputs(shown++ ? ",{\"kind\":" : "{\"kind\":", out);
+		json_fput_string(out, e->kind ? "tls" : "dns");
+		fputs(",\"name\":", out);
+		json_fput_string(out, e->name);
+		fprintf(out, ",\"action\":\"%s\",\"ago_s\":%u,\"cc\":",
+		    e->action < 3 ? actions[e->action] : "pass", now - e->t);
+		json_fput_string(out, e->cc[0] ? e->cc : NULL);
+		fprintf(out, ",\"asn\":%u}", e->asn);
+	}
+	fputs("]\n", out);
+	free(all);
+}

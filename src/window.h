@@ -27,6 +27,9 @@ struct window_entry {
 	char		cc[3];		/* "" when unknown */
 	char		client[40];	/* device name, else address */
 	char		name[96];	/* qname or SNI, cut */
+	char		group[24];
+	bool		has_mac;
+	uint8_t		mac[6];
 };
 
 struct window {
@@ -55,5 +58,17 @@ enum window_key {
  */
 void window_top(struct window *const *w, size_t n_windows, enum window_key key,
     bool blocked, size_t n, uint32_t now, bool json, FILE *out);
+
+/*
+ * JSON for the web page: every device of the windows (count, blocked,
+ * logged, group, MAC and its vendor, countries and ASNs reached, last
+ * seen: seconds ago), most blocked first; and one device's latest limit
+ * decisions, newest first. vendor_of may be NULL.
+ */
+typedef const char *(*window_vendor_fn)(void *arg, const uint8_t mac[6]);
+void window_devices_json(struct window *const *w, size_t n_windows,
+    uint32_t now, window_vendor_fn vendor_of, void *arg, FILE *out);
+void window_recent_json(struct window *const *w, size_t n_windows,
+    const char *device, size_t limit, uint32_t now, FILE *out);
 
 #endif
