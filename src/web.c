@@ -2,7 +2,9 @@
  * web.c: the dashboard and its API (see web.h).
  *
  * Security: the password is kept only as a PBKDF2 hash; a wrong one costs
- * the address one of WEB_LOGIN_TRIES a minute (then 429). Sessions are
+ * the address one of WEB_LOGIN_TRIES a minute (then 429), and at most
+ * WEB_LOGINS_A_MINUTE attempts are hashed a minute in all, so that a flood
+ * of log-ins cannot keep the main thread busy hashing. Sessions are
  * 128-bit random ids in an HttpOnly, SameSite=Strict cookie (Secure under
  * HTTPS), WEB_SESSIONS at most, WEB_SESSION_HOURS long. Each session has a
  * random CSRF token the page sends back in X-CSRF-Token with every POST.
@@ -55,6 +57,7 @@
 #define WEB_SESSION_HOURS	12
 #define WEB_LOGIN_TRIES		5	/* wrong passwords a minute */
 #define WEB_LOGIN_SLOTS		64
+#define WEB_LOGINS_A_MINUTE	30	/* from all addresses: each costs a hash */
 #define WEB_BODY_MAX		16384
 #define WEB_STREAMS		64	/* live event streams at once */
 #define WEB_STREAM_BACKLOG	(256 * 1024)
@@ -103,6 +106,8 @@ struct web {
 	struct hour		 hours[24];
 	uint64_t		 last_action[3];
 	bool			 counted;
+	time_t			 login_minute;
+	unsigned		 login_count;	/* attempts in login_minute */
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -968,7 +973,12 @@ do_login(struct web *w, struct evhttp_request *req)
 	const char *password;
 	bool ok = false;
 
-	if (slot->failures >= WEB_LOGIN_TRIES) {
+	if (w->login_minute != time(NULL) / 60) {
+		w->login_minute = time(NULL) / 60;
+		w->login_count = 0;
+	}
+	if (slot->failures >= WEB_LOGIN_TRIES ||
+	    ++w->login_count > WEB_LOGINS_A_MINUTE) {
 		serve_login_page(w, req, 429, "Too many wrong passwords: wait "
 		    "a minute.");
 		return;
