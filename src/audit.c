@@ -34,7 +34,8 @@
 #include "tlshello.h"
 
 #define AUDIT_DNS_PENDING	4096
-#define AUDIT_FLOWS		1024
+#define AUDIT_FLOWS		4096	/* a power of two */
+#define AUDIT_FLOW_PROBES	8	/* slots a flow may take from its hash */
 #define AUDIT_SEEN		65536
 #define AUDIT_QUIC_CONNS	1024
 #define OUI_REGISTRY		"/usr/share/ieee-data/oui.txt"
@@ -274,18 +275,42 @@ conn_event(struct audit *a, const char *kind,
 	    a->seen, capture_seconds(a), a->oui, kind, version, &v);
 }
 
+/* FNV-1a over both endpoints: where a flow's probes start. */
+static size_t
+flow_hash(const struct packet *pk)
+{
+	struct seen_addr s, d;
+	uint32_t h = 2166136261u;
+	uint16_t ports[2] = { port_of(&pk->src), port_of(&pk->dst) };
+
+	seen_addr_of(&pk->src, &s);
+	seen_addr_of(&pk->dst, &d);
+	for (size_t i = 0; i < 16; i++)
+		h = ((h ^ s.bytes[i]) * 16777619u ^ d.bytes[i]) * 16777619u;
+	for (size_t i = 0; i < 2; i++)
+		h = ((h ^ (ports[i] & 0xff)) * 16777619u ^ (ports[i] >> 8)) *
+		    16777619u;
+	return h & (AUDIT_FLOWS - 1);
+}
+
+/*
+ * The flow of the packet's direction: found among the AUDIT_FLOW_PROBES
+ * slots after its hash, or (create) put in a free one, else in the one
+ * used least recently. Constant time whatever the capture holds.
+ */
 static struct flow *
 flow_find(struct audit *a, const struct packet *pk, bool create)
 {
+	size_t start = flow_hash(pk);
 	struct flow *oldest = NULL;
 
-	for (size_t i = 0; i < AUDIT_FLOWS; i++) {
-		struct flow *f = &a->flows[i];
+	for (size_t i = 0; i < AUDIT_FLOW_PROBES; i++) {
+		struct flow *f = &a->flows[(start + i) & (AUDIT_FLOWS - 1)];
 		if (f->used && same_endpoint(&f->src, &pk->src) &&
 		    same_endpoint(&f->dst, &pk->dst))
 			return f;
-		if (oldest == NULL || !f->used ||
-		    (oldest->used && f->seq_used < oldest->seq_used))
+		if (oldest == NULL || (oldest->used && (!f->used ||
+		    f->seq_used < oldest->seq_used)))
 			oldest = f;
 	}
 	if (!create)
@@ -295,6 +320,7 @@ flow_find(struct audit *a, const struct packet *pk, bool create)
 	oldest->used = true;
 	oldest->src = pk->src;
 	oldest->dst = pk->dst;
+	oldest->seq_used = a->counter++;
 	return oldest;
 }
 
@@ -317,12 +343,13 @@ tcp_packet(struct audit *a, const struct packet *pk, bool has_mac,
 	enum tlshello_status st;
 
 	if (pk->tcp_flags & PACKET_TCP_SYN) {
+		/* A new connection (perhaps on a port used before). */
 		f = flow_find(a, pk, true);
-		if (pk->tcp_flags & PACKET_TCP_ACK) {
-			f->done = true;		/* the server's side */
-			return;
-		}
-		memset(&f->next, 0, sizeof(f->next));
+		flow_end(f);
+		f->seq_used = a->counter++;
+		if (pk->tcp_flags & PACKET_TCP_ACK)
+			return;		/* the server's side: never a hello */
+		f->done = false;
 		f->have_next = true;
 		f->next = pk->seq + 1;
 		f->has_mac = has_mac;

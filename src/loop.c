@@ -36,8 +36,19 @@ loop_init(struct loop *loop, struct policy *policy, loop_changed_fn changed,
 	atomic_init(&loop->next, NULL);
 	loop->changed = changed;
 	loop->arg = arg;
-	if ((loop->base = event_base_new()) == NULL)
+	struct event_config *cfg = event_config_new();
+
+	/*
+	 * Changes to the events of one fd within a loop pass become one
+	 * epoll_ctl at its end, or none when they cancel out (a connection
+	 * that is read, judged and passed on at once). hushd never dup()s
+	 * the fds it watches, which is what the changelist cannot follow.
+	 */
+	if (cfg == NULL || event_config_set_flag(cfg,
+	    EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST) == -1 ||
+	    (loop->base = event_base_new_with_config(cfg)) == NULL)
 		fatalx("event_base_new failed");
+	event_config_free(cfg);
 	loop->wake = event_new(loop->base, -1, 0, take_policy, loop);
 }
 

@@ -640,6 +640,8 @@ is_own_listener(struct sniproxy *sp, const struct addr *dst)
 	return false;
 }
 
+static void read_hello(evutil_socket_t fd, short what, void *arg);
+
 static void
 accept_conn(struct evconnlistener *evl, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
@@ -689,6 +691,12 @@ accept_conn(struct evconnlistener *evl, evutil_socket_t fd,
 	    c);
 	event_add(c->hello_ev, NULL);
 	arm_timer(c, conf->sni_timeout_ms);
+	/*
+	 * By the time the listener is woken the ClientHello has often come
+	 * too: read it now, without a pass through the loop; the event added
+	 * above then costs no system call (c may be gone after this).
+	 */
+	read_hello(fd, EV_READ, c);
 }
 
 /* ---------------------------------------------------------- the proxy */
