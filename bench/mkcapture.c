@@ -822,6 +822,9 @@ struct conn {
 	uint16_t	cport;
 	uint32_t	cseq, sseq;
 	uint32_t	bulk;		/* data segments left */
+	uint32_t	rec_left;	/* of the server's current record */
+	uint8_t		rec_hdr[5];
+	unsigned	rec_hdr_off;	/* 5: the header is written */
 	uint8_t		hello[MAX_HELLO];
 	size_t		hello_len, sent;
 };
@@ -865,6 +868,73 @@ bulk_segments(void)
 	if (r < 17)
 		return 12 + below(88);
 	return 100 + below(400);
+}
+
+/* The header of the next record, of c->rec_left bytes, is to be written. */
+static void
+record_header(struct conn *c)
+{
+	c->rec_hdr[0] = 0x17;
+	put16(c->rec_hdr + 1, 0x0303);
+	put16(c->rec_hdr + 3, c->rec_left);
+	c->rec_hdr_off = 0;
+}
+
+/*
+ * n bytes of the server's side after its first flight: TLS application
+ * data records of 16 KiB (plus the AEAD tag) over the segments, as a
+ * server streams; the ciphertext is random (only its first bytes are
+ * renewed, for speed).
+ */
+static void
+server_stream(struct conn *c, uint8_t *p, size_t n)
+{
+	fill_random(p, n < 64 ? n : 64);
+	while (n > 0) {
+		if (c->rec_hdr_off < 5) {
+			*p++ = c->rec_hdr[c->rec_hdr_off++];
+			n--;
+			continue;
+		}
+		if (c->rec_left == 0) {
+			c->rec_left = 16384 + 17;
+			record_header(c);
+			continue;
+		}
+		size_t k = n < c->rec_left ? n : c->rec_left;
+		p += k;
+		n -= k;
+		c->rec_left -= (uint32_t)k;
+	}
+}
+
+/* A TLS 1.3 ServerHello record and ChangeCipherSpec: 133 bytes. */
+static size_t
+server_hello(uint8_t *p)
+{
+	static const uint8_t head[] = { 0x16, 0x03, 0x03, 0x00, 0x7a, 0x02,
+	    0x00, 0x00, 0x76, 0x03, 0x03 };
+	uint8_t *q = p + sizeof(head);
+
+	memcpy(p, head, sizeof(head));
+	fill_random(q, 32);			/* random */
+	q[32] = 32;				/* the client's session ID */
+	fill_random(q + 33, 32);
+	q += 65;
+	put16(q, 0x1301);			/* TLS_AES_128_GCM_SHA256 */
+	q[2] = 0;
+	put16(q + 3, 46);
+	put16(q + 5, 0x002b);			/* supported_versions */
+	put16(q + 7, 2);
+	put16(q + 9, 0x0304);
+	put16(q + 11, 0x0033);			/* key_share: x25519 */
+	put16(q + 13, 36);
+	put16(q + 15, 0x001d);
+	put16(q + 17, 32);
+	fill_random(q + 19, 32);
+	q += 51;
+	memcpy(q, "\x14\x03\x03\x00\x01\x01", 6);
+	return (size_t)(q + 6 - p);
 }
 
 static void
@@ -955,17 +1025,13 @@ tcp_packet(struct conn *c, struct connlist *from, size_t idx)
 	case S_FLIGHT:
 	case S_FLIGHT2: {
 		/* ServerHello, ChangeCipherSpec, then encrypted records. */
-		size_t n = c->state == S_FLIGHT ? mss : 200 + below(1000);
-		fill_random(data, n);
+		size_t n = c->state == S_FLIGHT ? mss : 200 + below(1000), at = 0;
 		if (c->state == S_FLIGHT) {
-			static const uint8_t sh[] = { 0x16, 0x03, 0x03, 0x00,
-			    0x7a, 0x02, 0x00, 0x00, 0x76, 0x03, 0x03 };
-			memcpy(data, sh, sizeof(sh));
-			memcpy(data + 127, "\x14\x03\x03\x00\x01\x01", 6);
-			put16(data + 133, 0x1703);
-			data[135] = 0x03;
-			put16(data + 136, 4000);
+			at = server_hello(data);
+			c->rec_left = 2000 + below(2500);	/* certificates */
+			record_header(c);
 		}
+		server_stream(c, data + at, n - at);
 		emit_tcp(c->family, vlan, &sv, &cl, c->sseq, c->cseq,
 		    TCP_ACK | (c->state == S_FLIGHT2 ? TCP_PSH : 0), data, n);
 		c->sseq += (uint32_t)n;
@@ -992,11 +1058,7 @@ tcp_packet(struct conn *c, struct connlist *from, size_t idx)
 		} else {
 			size_t n = c->bulk % 17 == 1 ? 100 + below(mss - 100) :
 			    mss;
-			fill_random(data, n < 64 ? n : 64);
-			if (c->bulk % 29 == 2) {	/* a record starts */
-				data[0] = 0x17;
-				put16(data + 1, 0x0303);
-			}
+			server_stream(c, data, n);
 			emit_tcp(c->family, vlan, &sv, &cl, c->sseq, c->cseq,
 			    TCP_ACK | (n < mss ? TCP_PSH : 0), data, n);
 			c->sseq += (uint32_t)n;
@@ -1074,6 +1136,8 @@ bulk_step(void)
 		struct conn *c = conn_new(below(n_clients), pick_name(), 4);
 		c->state = S_BULK;
 		c->bulk = 300 + below(600);
+		c->rec_left = 1 + below(16401);		/* mid-record */
+		c->rec_hdr_off = 5;
 		list_add(&established, c);
 	}
 	size_t i = below((unsigned)established.n);
