@@ -41,9 +41,10 @@
  * Prints one line to standard error at the end:
  *   mkcapture: packets=N bytes=N dns=N queries=N handshake=N bulk=N
  *   quic=N connections=N hellos=N hellos_split=N initials=N
- *   sni_distinct=N seconds=N
- * (sni_distinct counts the SNIs of the TCP ClientHellos; the Initials all
- * name example.com).
+ *   sni_distinct=N seconds=N open=N
+ * (hellos counts the ClientHellos written whole, sni_distinct their SNIs;
+ * the Initials all name example.com; seconds is the capture's time span,
+ * open the TCP connections still open at its end).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -1376,13 +1377,14 @@ main(int argc, char **argv)
 	fprintf(stderr, "mkcapture: packets=%llu bytes=%llu dns=%llu "
 	    "queries=%llu handshake=%llu bulk=%llu quic=%llu connections=%llu "
 	    "hellos=%llu hellos_split=%llu initials=%llu sni_distinct=%u "
-	    "seconds=%llu\n",
+	    "seconds=%llu open=%zu\n",
 	    (unsigned long long)n_packets, (unsigned long long)bytes_out,
 	    (unsigned long long)n_dns, (unsigned long long)n_queries,
 	    (unsigned long long)n_handshake, (unsigned long long)n_bulk,
 	    (unsigned long long)n_quic, (unsigned long long)n_conns,
 	    (unsigned long long)n_hellos, (unsigned long long)n_split,
 	    (unsigned long long)n_initials, n_sni,
-	    (unsigned long long)(now_us / 1000000 - START_TIME));
+	    (unsigned long long)(now_us / 1000000 - START_TIME),
+	    established.n + handshaking.n);
 	return 0;
 }
