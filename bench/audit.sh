@@ -334,6 +334,10 @@ m_packets=$(kv packets "$summary")
 m_hellos=$(kv hellos "$summary")
 m_initials=$(kv initials "$summary")
 m_sni=$(kv sni_distinct "$summary")
+[ "$m_initials" -gt 0 ] && [ "$h_quic" -eq 0 ] &&
+    note "hushd judged none of the $m_initials QUIC Initials (no quic event): this build's QUIC reader did not read them"
+[ -n "$h_skipped" ] &&
+    note "hushd's report on the whole capture ends with \"skipped: $h_skipped\""
 say "mkcapture wrote $m_packets packets, $m_hellos TLS ClientHellos ($m_sni distinct SNIs), $m_initials QUIC Initials (all example.com)"
 say "hushd read ${h_packets:-?} packets: $h_tls TLS and $h_quic QUIC events, $h_sni distinct SNIs; $h_dns DNS events, $h_blocked blocked${h_skipped:+; skipped: $h_skipped}"
 [ -n "$t_lines" ] &&
