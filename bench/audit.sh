@@ -420,7 +420,7 @@ ratios() {
 		[ -n "$h" ] && [ -n "$t" ] || continue
 		awk -v w="$(file_label "$w")" -v h="$h" -v t="$t" 'BEGIN {
 			r = h / t
-			printf "| %s | %d | %d | %.1f× | %s |\n", w, h, t, r, (r >= 10 ? "met" : "not met")
+			printf "| %s | %d | %d | %.2f× | %s |\n", w, h, t, r, (r >= 10 ? "met" : "not met")
 		}'
 	done
 }
@@ -479,7 +479,7 @@ report() {
 	echo
 	agreement
 	echo
-	echo "hushd's events come from one more run without \`--json\` (its \"events to a file\" row above). tshark prints an SNI once for each ClientHello it dissects, over TCP and in QUIC Initials, after reassembling a hello that spans two segments. Every QUIC Initial here is the same RFC 9001 A.2 packet with the same Destination Connection ID, so tshark takes them all for one QUIC connection and dissects its hello once."
+	echo "hushd's events come from one more run without \`--json\` (its \"events to a file\" row above). tshark prints an SNI once for each ClientHello it dissects, over TCP and in QUIC Initials, after reassembling a hello that spans two segments. Every QUIC Initial here is the same RFC 9001 A.2 packet with the same Destination Connection ID, so tshark takes them all for one QUIC connection and dissects its hello once: that is its one SNI line and one SNI (example.com) beyond the TCP hellos."
 	echo
 	echo "## The capture"
 	echo
@@ -490,7 +490,7 @@ report() {
 	echo "- Capture: \`mkcapture -S $seed -s $size -q tests/fixtures/quic/rfc9001-a2-client-initial.hex\` (bench/mkcapture.c): classic pcap, Ethernet, $(printf '%s' "$summary" | sed -n 's/.*packets=\([0-9]*\).*/\1/p') packets from 48 devices (MACs of makers and random private ones, IPv4, two in three with IPv6, one in eight on VLAN 20). The slice is \`-s $slice\` with the same seed: the capture's first packets, byte for byte."
 	echo "- hushd: \`$(hushd_cmd FILE | sed "s|$work/||")\`, where audit.conf is \`listen 127.0.0.1:5300\`, \`upstream 127.0.0.1\`, \`list bench blocklist.txt\` and the list holds $(wc -l < "$work/blocklist.txt") of the capture's names (mkcapture -b)."
 	echo "- tshark: \`$(tshark_cmd FILE)\`, output to a file."
-	echo "- Each run pinned to CPU $cpu (\`taskset -c $cpu\`) under \`/usr/bin/time -f '%e %U %S %M'\`: wall time, user + system CPU time, peak RSS (maximum resident set). The files were read once before the runs, so every run reads them from the page cache. packets/s = the capture's packets / the median wall time; MB/s = its bytes / the median wall time."
+	echo "- Each run pinned to CPU $cpu (\`taskset -c $cpu\`) under \`/usr/bin/time -f '%e %U %S %M'\`: user + system CPU time and peak RSS (maximum resident set) from it, wall time from the clock (\`date +%s%N\`) around the command. The files were read once before the runs, so every run reads them from the page cache. packets/s = the capture's packets / the median wall time; MB/s = its bytes / the median wall time."
 	echo "- Nothing else was stopped: other work on the machine shows as noise."
 	echo
 	echo "## Versions and machine"
