@@ -371,12 +371,17 @@ bytes_file() {
 	if [ "$1" = slice ]; then echo "$slice_len"; else stat -c %s "$capture"; fi
 }
 
-# tool file → packets/s (median wall), or "".
+# tool file → packets/s (median wall; with "cpu", per median CPU second), or "".
 pps() {
 	local m
+	which_file=$2
 	m=$(median_of "$1" "$2")
 	[ -n "$m" ] || return 0
-	awk -v w="${m%% *}" -v p="$(packets_of "$2")" 'BEGIN { if (w > 0) printf "%.0f", p / w }'
+	set -- $m "${3:-wall}"
+	awk -v w="$1" -v c="$2" -v by="$6" -v p="$(packets_of "$which_file")" 'BEGIN {
+		t = by == "cpu" ? c : w
+		if (t > 0) printf "%.0f", p / t
+	}'
 }
 
 file_label() {
@@ -389,8 +394,8 @@ file_label() {
 
 table() {
 	local t w m p
-	echo "| tool | capture | runs | wall s | CPU s | peak RSS MiB | packets/s | MB/s |"
-	echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+	echo "| tool | capture | runs | wall s | CPU s | peak RSS MiB | packets/s | packets per CPU s | MB/s |"
+	echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 	for t in hushd tshark hushd-events; do
 		for w in full slice; do
 			m=$(median_of "$t" "$w")
@@ -402,25 +407,29 @@ table() {
 			hushd-events) label="hushd audit (events to a file)" ;;
 			*) label="tshark -Y …server_name" ;;
 			esac
-			printf '| %s | %s | %d | %s | %s | %.1f | %s | %.0f |\n' \
+			printf '| %s | %s | %d | %s | %s | %.1f | %s | %s | %.0f |\n' \
 			    "$label" "$(file_label "$w")" "$4" "$1" "$2" \
 			    "$(awk -v k="$3" 'BEGIN { print k / 1024 }')" "$p" \
+			    "$(pps "$t" "$w" cpu)" \
 			    "$(awk -v b="$(bytes_file "$w")" -v s="$1" 'BEGIN { print (s > 0 ? b / 1e6 / s : 0) }')"
 		done
 	done
 }
 
 ratios() {
-	local w h t
-	echo "| capture | hushd packets/s | tshark packets/s | ratio | target ≥ 10× |"
-	echo "| --- | ---: | ---: | ---: | --- |"
+	local w h t hc tc
+	echo "| capture | hushd packets/s | tshark packets/s | ratio | per CPU s: hushd | tshark | ratio | target ≥ 10× (packets/s) |"
+	echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
 	for w in full slice; do
 		h=$(pps hushd "$w")
 		t=$(pps tshark "$w")
+		hc=$(pps hushd "$w" cpu)
+		tc=$(pps tshark "$w" cpu)
 		[ -n "$h" ] && [ -n "$t" ] || continue
-		awk -v w="$(file_label "$w")" -v h="$h" -v t="$t" 'BEGIN {
+		awk -v w="$(file_label "$w")" -v h="$h" -v t="$t" -v hc="$hc" -v tc="$tc" 'BEGIN {
 			r = h / t
-			printf "| %s | %d | %d | %.2f× | %s |\n", w, h, t, r, (r >= 10 ? "met" : "not met")
+			printf "| %s | %d | %d | %.2f× | %d | %d | %.2f× | %s |\n", w, h, t, r,
+			    hc, tc, hc / tc, (r >= 10 ? "met" : "not met")
 		}'
 	done
 }
@@ -490,7 +499,7 @@ report() {
 	echo "- Capture: \`mkcapture -S $seed -s $size -q tests/fixtures/quic/rfc9001-a2-client-initial.hex\` (bench/mkcapture.c): classic pcap, Ethernet, $(printf '%s' "$summary" | sed -n 's/.*packets=\([0-9]*\).*/\1/p') packets from 48 devices (MACs of makers and random private ones, IPv4, two in three with IPv6, one in eight on VLAN 20). The slice is \`-s $slice\` with the same seed: the capture's first packets, byte for byte."
 	echo "- hushd: \`$(hushd_cmd FILE | sed "s|$work/||")\`, where audit.conf is \`listen 127.0.0.1:5300\`, \`upstream 127.0.0.1\`, \`list bench blocklist.txt\` and the list holds $(wc -l < "$work/blocklist.txt") of the capture's names (mkcapture -b)."
 	echo "- tshark: \`$(tshark_cmd FILE)\`, output to a file."
-	echo "- Each run pinned to CPU $cpu (\`taskset -c $cpu\`) under \`/usr/bin/time -f '%e %U %S %M'\`: user + system CPU time and peak RSS (maximum resident set) from it, wall time from the clock (\`date +%s%N\`) around the command. The files were read once before the runs, so every run reads them from the page cache. packets/s = the capture's packets / the median wall time; MB/s = its bytes / the median wall time."
+	echo "- Each run pinned to CPU $cpu (\`taskset -c $cpu\`) under \`/usr/bin/time -f '%e %U %S %M'\`: user + system CPU time and peak RSS (maximum resident set) from it, wall time from the clock (\`date +%s%N\`) around the command. The files were read once before the runs, so every run reads them from the page cache. packets/s = the capture's packets / the median wall time; packets per CPU s = its packets / the median CPU time (less sensitive to other work on the same CPU); MB/s = its bytes / the median wall time."
 	echo "- Nothing else was stopped: other work on the machine shows as noise."
 	echo
 	echo "## Versions and machine"
