@@ -4,7 +4,8 @@
 #   unit tests       make check (cmocka, TAP output counted per test case)
 #   integration      tests/integration/run.py against a real unbound
 #   fuzz smoke       each libFuzzer target for HUSHD_FUZZ_SECONDS (default 20)
-#   benchmark smoke  bench/run.sh --smoke: hushd and unbound, about 20 s
+#   benchmark smoke  bench/run.sh --smoke: hushd and unbound, about 20 s;
+#                    bench/sni.sh and bench/audit.sh --smoke likewise
 #   packaging        make install into a DESTDIR, and make distcheck
 #
 # Ends with one line "N passed, N failed[, N skipped]"; exits 1 if any failed.
@@ -134,7 +135,7 @@ elif [ "$(id -u)" -ne 0 ]; then
 	skipped=$((skipped + 1))
 	echo "benchmark smoke run skipped: it needs root (network namespace)"
 else
-	for script in run.sh sni.sh; do
+	for script in run.sh sni.sh audit.sh; do
 		log="build-bench-smoke-${script%.sh}.log"
 		if sh "bench/$script" --smoke --hushd "$top/src/hushd" >"$log" 2>&1; then
 			passed=$((passed + 1))
