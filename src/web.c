@@ -1024,24 +1024,32 @@ body_name(struct web *w, struct evhttp_request *req, json_t *body,
 	return out;
 }
 
+/* {"done": what} */
+static void
+reply_done(struct web *w, struct evhttp_request *req, const char *what)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	fputs("{\"done\":", f);
+	json_fput_string(f, what);
+	fputs("}\n", f);
+	fclose(f);
+	reply_json_from(w, req, 200, text, len);
+}
+
 static void
 reload_and_answer(struct web *w, struct evhttp_request *req,
     const char *done)
 {
-	char err[1024], *text = NULL;
-	size_t len = 0;
-	FILE *f;
+	char err[1024];
 
 	if (!w->ops.reload(w->ops.arg, err, sizeof(err))) {
 		reply_error(w, req, 409, err);
 		return;
 	}
-	f = open_memstream(&text, &len);
-	fputs("{\"done\":", f);
-	json_fput_string(f, done);
-	fputs("}\n", f);
-	fclose(f);
-	reply_json_from(w, req, 200, text, len);
+	reply_done(w, req, done);
 }
 
 static void
@@ -1072,13 +1080,11 @@ api_action(struct web *w, struct evhttp_request *req, const char *what)
 		snprintf(detail, sizeof(detail), "%lld minutes for %s",
 		    (long long)json_integer_value(m), group ? group : "all");
 		web_event(req, "pause", detail);
-		reply_buffer(w, req, 200, "application/json",
-		    "{\"done\":\"paused\"}\n", 19);
+		reply_done(w, req, "paused");
 	} else if (strcmp(what, "resume") == 0) {
 		pause_clear(w->ops.pause);
 		web_event(req, "resume", NULL);
-		reply_buffer(w, req, 200, "application/json",
-		    "{\"done\":\"resumed\"}\n", 20);
+		reply_done(w, req, "resumed");
 	} else if (strcmp(what, "allow") == 0) {
 		if (body_name(w, req, body, name) == NULL)
 			goto done;
