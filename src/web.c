@@ -60,6 +60,7 @@
 #define WEB_STREAM_BACKLOG	(256 * 1024)
 #define WEB_STATIC_MAX		(1 << 20)
 #define WEB_COOKIE		"hushd_session"
+#define WEB_TIMEOUT		30	/* seconds without progress */
 
 static const char csp[] = "default-src 'self'; script-src 'self'; "
     "style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -752,6 +753,8 @@ stream_closed(struct evhttp_connection *c, void *arg)
 static void
 api_events(struct web *w, struct evhttp_request *req)
 {
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	struct timeval write_timeout = { .tv_sec = WEB_TIMEOUT };
 	struct stream *s;
 
 	if (w->n_streams >= WEB_STREAMS) {
@@ -778,8 +781,14 @@ api_events(struct web *w, struct evhttp_request *req)
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Cache-Control", "no-store");
 	evhttp_send_reply_start(req, 200, "OK");
-	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
-	    stream_closed, s);
+	/*
+	 * The client sends nothing more: without this, evhttp's read timeout
+	 * would end a quiet stream every WEB_TIMEOUT seconds. A client that
+	 * stops reading is still dropped by the write timeout.
+	 */
+	bufferevent_set_timeouts(evhttp_connection_get_bufferevent(conn),
+	    NULL, &write_timeout);
+	evhttp_connection_set_closecb(conn, stream_closed, s);
 	struct evbuffer *hello = evbuffer_new();
 	evbuffer_add_printf(hello, "retry: 5000\n\n");
 	evhttp_send_reply_chunk(req, hello);
@@ -1341,7 +1350,7 @@ web_new(struct event_base *base, const struct conf *conf,
 	if (conf->web_password == NULL)
 		log_warnx("web-listen %s without web-password: nobody can log "
 		    "in (make one with hushctl passwd)", where);
-	evhttp_set_timeout(w->http, 30);
+	evhttp_set_timeout(w->http, WEB_TIMEOUT);
 	evhttp_set_max_body_size(w->http, WEB_BODY_MAX);
 	evhttp_set_max_headers_size(w->http, 16384);
 	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET |
