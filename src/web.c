@@ -491,6 +491,29 @@ missing:
 
 /* ------------------------------------------------------------ API: reads */
 
+/* What was decided since the last count goes to its hour's bucket. */
+static void
+hours_count(struct web *w)
+{
+	struct metrics_view v;
+	uint64_t queries, action[3];
+	time_t hour = time(NULL) / 3600 * 3600;
+	struct hour *h = &w->hours[(hour / 3600) % 24];
+
+	w->ops.view(w->ops.arg, &v);
+	metrics_totals(&v, &queries, action);
+	if (h->start != hour) {
+		memset(h, 0, sizeof(*h));
+		h->start = hour;
+	}
+	for (int i = 0; i < 3; i++) {
+		if (w->counted && action[i] >= w->last_action[i])
+			h->action[i] += action[i] - w->last_action[i];
+		w->last_action[i] = action[i];
+	}
+	w->counted = true;
+}
+
 static void
 api_summary(struct web *w, struct evhttp_request *req)
 {
@@ -503,6 +526,8 @@ api_summary(struct web *w, struct evhttp_request *req)
 	struct pause *p = w->ops.pause;
 	bool first = true;
 
+	/* The current hour up to now, not up to the last tick. */
+	hours_count(w);
 	w->ops.view(w->ops.arg, &v);
 	metrics_totals(&v, &queries, action);
 	fprintf(f, "{\"queries\":%llu,\"passed\":%llu,\"logged\":%llu,"
@@ -1248,30 +1273,13 @@ handle(struct evhttp_request *req, void *arg)
 
 /* ------------------------------------------------------------ set-up */
 
-/* Once a minute: what was decided since the last tick goes to its hour. */
+/* Once a minute, so that an hour nobody looks at still gets its share. */
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
-	struct web *w = arg;
-	struct metrics_view v;
-	uint64_t queries, action[3];
-	time_t hour = time(NULL) / 3600 * 3600;
-	struct hour *h = &w->hours[(hour / 3600) % 24];
-
 	(void)fd;
 	(void)what;
-	w->ops.view(w->ops.arg, &v);
-	metrics_totals(&v, &queries, action);
-	if (h->start != hour) {
-		memset(h, 0, sizeof(*h));
-		h->start = hour;
-	}
-	for (int i = 0; i < 3; i++) {
-		if (w->counted && action[i] >= w->last_action[i])
-			h->action[i] += action[i] - w->last_action[i];
-		w->last_action[i] = action[i];
-	}
-	w->counted = true;
+	hours_count(arg);
 }
 
 static bool
