@@ -340,7 +340,8 @@ page_head(FILE *f, const char *title, const char *csrf)
 	    "<meta charset=\"utf-8\">\n<meta name=\"viewport\" "
 	    "content=\"width=device-width, initial-scale=1\">\n"
 	    "<title>%s</title>\n<link rel=\"stylesheet\" "
-	    "href=\"/static/app.css\">\n", title);
+	    "href=\"/static/app.css\">\n<link rel=\"icon\" "
+	    "href=\"/static/favicon.svg\" type=\"image/svg+xml\">\n", title);
 	if (csrf != NULL)
 		fprintf(f, "<meta name=\"csrf-token\" content=\"%s\">\n"
 		    "<script src=\"/static/app.js\" defer></script>\n", csrf);
