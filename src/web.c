@@ -724,14 +724,23 @@ stream_tap(void *arg, const char *line, size_t len)
 {
 	struct stream *s = arg;
 
-	/* Called by the writing thread: queue, and wake the main loop. */
-	if (evbuffer_get_length(s->pending) < WEB_STREAM_BACKLOG) {
+	/*
+	 * Called by the writing thread: queue, and wake the main loop only
+	 * when the queue was empty; the flush then takes everything queued
+	 * meanwhile. Under load this is one wake-up for many events instead
+	 * of one each. The lock keeps the test and the append together.
+	 */
+	evbuffer_lock(s->pending);
+	size_t queued = evbuffer_get_length(s->pending);
+	if (queued < WEB_STREAM_BACKLOG) {
 		evbuffer_add(s->pending, "data: ", 6);
 		evbuffer_add(s->pending, line, len - (len > 0 &&
 		    line[len - 1] == '\n'));
 		evbuffer_add(s->pending, "\n\n", 2);
-		event_active(s->kick, EV_TIMEOUT, 0);
+		if (queued == 0)
+			event_active(s->kick, EV_TIMEOUT, 0);
 	}
+	evbuffer_unlock(s->pending);
 }
 
 static void
