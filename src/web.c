@@ -63,6 +63,7 @@
 #define WEB_STREAM_BACKLOG	(256 * 1024)
 #define WEB_STATIC_MAX		(1 << 20)
 #define WEB_COOKIE		"hushd_session"
+#define WEB_TIMEOUT		30	/* seconds without progress */
 
 static const char csp[] = "default-src 'self'; script-src 'self'; "
     "style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -344,7 +345,8 @@ page_head(FILE *f, const char *title, const char *csrf)
 	    "<meta charset=\"utf-8\">\n<meta name=\"viewport\" "
 	    "content=\"width=device-width, initial-scale=1\">\n"
 	    "<title>%s</title>\n<link rel=\"stylesheet\" "
-	    "href=\"/static/app.css\">\n", title);
+	    "href=\"/static/app.css\">\n<link rel=\"icon\" "
+	    "href=\"/static/favicon.svg\" type=\"image/svg+xml\">\n", title);
 	if (csrf != NULL)
 		fprintf(f, "<meta name=\"csrf-token\" content=\"%s\">\n"
 		    "<script src=\"/static/app.js\" defer></script>\n", csrf);
@@ -495,6 +497,29 @@ missing:
 
 /* ------------------------------------------------------------ API: reads */
 
+/* What was decided since the last count goes to its hour's bucket. */
+static void
+hours_count(struct web *w)
+{
+	struct metrics_view v;
+	uint64_t queries, action[3];
+	time_t hour = time(NULL) / 3600 * 3600;
+	struct hour *h = &w->hours[(hour / 3600) % 24];
+
+	w->ops.view(w->ops.arg, &v);
+	metrics_totals(&v, &queries, action);
+	if (h->start != hour) {
+		memset(h, 0, sizeof(*h));
+		h->start = hour;
+	}
+	for (int i = 0; i < 3; i++) {
+		if (w->counted && action[i] >= w->last_action[i])
+			h->action[i] += action[i] - w->last_action[i];
+		w->last_action[i] = action[i];
+	}
+	w->counted = true;
+}
+
 static void
 api_summary(struct web *w, struct evhttp_request *req)
 {
@@ -507,6 +532,8 @@ api_summary(struct web *w, struct evhttp_request *req)
 	struct pause *p = w->ops.pause;
 	bool first = true;
 
+	/* The current hour up to now, not up to the last tick. */
+	hours_count(w);
 	w->ops.view(w->ops.arg, &v);
 	metrics_totals(&v, &queries, action);
 	fprintf(f, "{\"queries\":%llu,\"passed\":%llu,\"logged\":%llu,"
@@ -702,14 +729,23 @@ stream_tap(void *arg, const char *line, size_t len)
 {
 	struct stream *s = arg;
 
-	/* Called by the writing thread: queue, and wake the main loop. */
-	if (evbuffer_get_length(s->pending) < WEB_STREAM_BACKLOG) {
+	/*
+	 * Called by the writing thread: queue, and wake the main loop only
+	 * when the queue was empty; the flush then takes everything queued
+	 * meanwhile. Under load this is one wake-up for many events instead
+	 * of one each. The lock keeps the test and the append together.
+	 */
+	evbuffer_lock(s->pending);
+	size_t queued = evbuffer_get_length(s->pending);
+	if (queued < WEB_STREAM_BACKLOG) {
 		evbuffer_add(s->pending, "data: ", 6);
 		evbuffer_add(s->pending, line, len - (len > 0 &&
 		    line[len - 1] == '\n'));
 		evbuffer_add(s->pending, "\n\n", 2);
-		event_active(s->kick, EV_TIMEOUT, 0);
+		if (queued == 0)
+			event_active(s->kick, EV_TIMEOUT, 0);
 	}
+	evbuffer_unlock(s->pending);
 }
 
 static void
@@ -757,6 +793,8 @@ stream_closed(struct evhttp_connection *c, void *arg)
 static void
 api_events(struct web *w, struct evhttp_request *req)
 {
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	struct timeval write_timeout = { .tv_sec = WEB_TIMEOUT };
 	struct stream *s;
 
 	if (w->n_streams >= WEB_STREAMS) {
@@ -783,8 +821,14 @@ api_events(struct web *w, struct evhttp_request *req)
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Cache-Control", "no-store");
 	evhttp_send_reply_start(req, 200, "OK");
-	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
-	    stream_closed, s);
+	/*
+	 * The client sends nothing more: without this, evhttp's read timeout
+	 * would end a quiet stream every WEB_TIMEOUT seconds. A client that
+	 * stops reading is still dropped by the write timeout.
+	 */
+	bufferevent_set_timeouts(evhttp_connection_get_bufferevent(conn),
+	    NULL, &write_timeout);
+	evhttp_connection_set_closecb(conn, stream_closed, s);
 	struct evbuffer *hello = evbuffer_new();
 	evbuffer_add_printf(hello, "retry: 5000\n\n");
 	evhttp_send_reply_chunk(req, hello);
@@ -1034,24 +1078,32 @@ body_name(struct web *w, struct evhttp_request *req, json_t *body,
 	return out;
 }
 
+/* {"done": what} */
+static void
+reply_done(struct web *w, struct evhttp_request *req, const char *what)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	fputs("{\"done\":", f);
+	json_fput_string(f, what);
+	fputs("}\n", f);
+	fclose(f);
+	reply_json_from(w, req, 200, text, len);
+}
+
 static void
 reload_and_answer(struct web *w, struct evhttp_request *req,
     const char *done)
 {
-	char err[1024], *text = NULL;
-	size_t len = 0;
-	FILE *f;
+	char err[1024];
 
 	if (!w->ops.reload(w->ops.arg, err, sizeof(err))) {
 		reply_error(w, req, 409, err);
 		return;
 	}
-	f = open_memstream(&text, &len);
-	fputs("{\"done\":", f);
-	json_fput_string(f, done);
-	fputs("}\n", f);
-	fclose(f);
-	reply_json_from(w, req, 200, text, len);
+	reply_done(w, req, done);
 }
 
 static void
@@ -1082,13 +1134,11 @@ api_action(struct web *w, struct evhttp_request *req, const char *what)
 		snprintf(detail, sizeof(detail), "%lld minutes for %s",
 		    (long long)json_integer_value(m), group ? group : "all");
 		web_event(req, "pause", detail);
-		reply_buffer(w, req, 200, "application/json",
-		    "{\"done\":\"paused\"}\n", 19);
+		reply_done(w, req, "paused");
 	} else if (strcmp(what, "resume") == 0) {
 		pause_clear(w->ops.pause);
 		web_event(req, "resume", NULL);
-		reply_buffer(w, req, 200, "application/json",
-		    "{\"done\":\"resumed\"}\n", 20);
+		reply_done(w, req, "resumed");
 	} else if (strcmp(what, "allow") == 0) {
 		if (body_name(w, req, body, name) == NULL)
 			goto done;
@@ -1243,30 +1293,13 @@ handle(struct evhttp_request *req, void *arg)
 
 /* ------------------------------------------------------------ set-up */
 
-/* Once a minute: what was decided since the last tick goes to its hour. */
+/* Once a minute, so that an hour nobody looks at still gets its share. */
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
-	struct web *w = arg;
-	struct metrics_view v;
-	uint64_t queries, action[3];
-	time_t hour = time(NULL) / 3600 * 3600;
-	struct hour *h = &w->hours[(hour / 3600) % 24];
-
 	(void)fd;
 	(void)what;
-	w->ops.view(w->ops.arg, &v);
-	metrics_totals(&v, &queries, action);
-	if (h->start != hour) {
-		memset(h, 0, sizeof(*h));
-		h->start = hour;
-	}
-	for (int i = 0; i < 3; i++) {
-		if (w->counted && action[i] >= w->last_action[i])
-			h->action[i] += action[i] - w->last_action[i];
-		w->last_action[i] = action[i];
-	}
-	w->counted = true;
+	hours_count(arg);
 }
 
 static bool
@@ -1345,7 +1378,7 @@ web_new(struct event_base *base, const struct conf *conf,
 	if (conf->web_password == NULL)
 		log_warnx("web-listen %s without web-password: nobody can log "
 		    "in (make one with hushctl passwd)", where);
-	evhttp_set_timeout(w->http, 30);
+	evhttp_set_timeout(w->http, WEB_TIMEOUT);
 	evhttp_set_max_body_size(w->http, WEB_BODY_MAX);
 	evhttp_set_max_headers_size(w->http, 16384);
 	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET |
