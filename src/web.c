@@ -61,6 +61,7 @@
 #define WEB_BODY_MAX		16384
 #define WEB_STREAMS		64	/* live event streams at once */
 #define WEB_STREAM_BACKLOG	(256 * 1024)
+#define WEB_STREAM_DELAY_MS	100	/* live events gathered this long */
 #define WEB_STATIC_MAX		(1 << 20)
 #define WEB_COOKIE		"hushd_session"
 #define WEB_TIMEOUT		30	/* seconds without progress */
@@ -84,8 +85,6 @@ struct login_slot {
 struct stream {
 	struct web		*w;
 	struct evhttp_request	*req;
-	struct evbuffer		*pending;	/* locked: workers append */
-	struct event		*kick;
 	struct stream		*next;
 };
 
@@ -103,6 +102,9 @@ struct web {
 	struct login_slot	 logins[WEB_LOGIN_SLOTS];
 	struct stream		*streams;
 	unsigned		 n_streams;
+	struct evbuffer		*live;		/* locked: workers append */
+	struct event		*live_kick;	/* woken by them */
+	struct event		*live_flush;	/* sends the batch */
 	struct event		*tick;
 	struct hour		 hours[24];
 	uint64_t		 last_action[3];
@@ -724,57 +726,83 @@ api_check(struct web *w, struct evhttp_request *req)
 
 /* ------------------------------------------------------------ live events */
 
+/*
+ * One tap on the event log serves every open stream: the writing thread
+ * appends each line once to w->live (a locked buffer) and, when that was
+ * empty, wakes the main loop once. The main loop gathers for
+ * WEB_STREAM_DELAY_MS, then hands the batch to every stream by reference
+ * (no copy per stream), one write each. A stream whose reader is too slow
+ * (more than WEB_STREAM_BACKLOG bytes waiting) misses that batch.
+ */
 static void
-stream_tap(void *arg, const char *line, size_t len)
+live_tap(void *arg, const char *line, size_t len)
 {
-	struct stream *s = arg;
+	struct web *w = arg;
 
-	/*
-	 * Called by the writing thread: queue, and wake the main loop only
-	 * when the queue was empty; the flush then takes everything queued
-	 * meanwhile. Under load this is one wake-up for many events instead
-	 * of one each. The lock keeps the test and the append together.
-	 */
-	evbuffer_lock(s->pending);
-	size_t queued = evbuffer_get_length(s->pending);
+	evbuffer_lock(w->live);
+	size_t queued = evbuffer_get_length(w->live);
 	if (queued < WEB_STREAM_BACKLOG) {
-		evbuffer_add(s->pending, "data: ", 6);
-		evbuffer_add(s->pending, line, len - (len > 0 &&
+		evbuffer_add(w->live, "data: ", 6);
+		evbuffer_add(w->live, line, len - (len > 0 &&
 		    line[len - 1] == '\n'));
-		evbuffer_add(s->pending, "\n\n", 2);
+		evbuffer_add(w->live, "\n\n", 2);
 		if (queued == 0)
-			event_active(s->kick, EV_TIMEOUT, 0);
+			event_active(w->live_kick, EV_TIMEOUT, 0);
 	}
-	evbuffer_unlock(s->pending);
+	evbuffer_unlock(w->live);
 }
 
+/* Main loop: something was queued; send it out shortly, all at once. */
 static void
-stream_flush(evutil_socket_t fd, short what, void *arg)
+live_kicked(evutil_socket_t fd, short what, void *arg)
 {
-	struct stream *s = arg;
-	struct evbuffer *out = evbuffer_new();
+	struct web *w = arg;
+	struct timeval delay = { 0, WEB_STREAM_DELAY_MS * 1000 };
 
 	(void)fd;
 	(void)what;
-	evbuffer_add_buffer(out, s->pending);
-	evhttp_send_reply_chunk(s->req, out);
-	evbuffer_free(out);
+	if (!evtimer_pending(w->live_flush, NULL))
+		evtimer_add(w->live_flush, &delay);
+}
+
+static void
+live_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct web *w = arg;
+	struct evbuffer *batch = evbuffer_new();
+
+	(void)fd;
+	(void)what;
+	evbuffer_add_buffer(batch, w->live);	/* takes both locks */
+	for (struct stream *s = w->streams; s != NULL; s = s->next) {
+		struct bufferevent *bev = evhttp_connection_get_bufferevent(
+		    evhttp_request_get_connection(s->req));
+		if (evbuffer_get_length(bufferevent_get_output(bev)) >=
+		    WEB_STREAM_BACKLOG)
+			continue;	/* a reader that does not keep up */
+		struct evbuffer *out = evbuffer_new();
+		evbuffer_add_buffer_reference(out, batch);
+		evhttp_send_reply_chunk(s->req, out);
+		evbuffer_free(out);
+	}
+	evbuffer_free(batch);
 }
 
 static void
 stream_free(struct stream *s)
 {
+	struct web *w = s->w;
 	struct stream **pp;
 
-	events_tap_remove(s);	/* no tap runs after this */
-	for (pp = &s->w->streams; *pp != NULL; pp = &(*pp)->next)
+	for (pp = &w->streams; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == s) {
 			*pp = s->next;
 			break;
 		}
-	s->w->n_streams--;
-	event_free(s->kick);
-	evbuffer_free(s->pending);
+	if (--w->n_streams == 0) {
+		events_tap_remove(w);	/* no tap runs after this */
+		evbuffer_drain(w->live, evbuffer_get_length(w->live));
+	}
 	free(s);
 }
 
@@ -801,19 +829,13 @@ api_events(struct web *w, struct evhttp_request *req)
 		reply_error(w, req, 429, "too many live streams");
 		return;
 	}
-	s = xcalloc(1, sizeof(*s));
-	s->w = w;
-	s->req = req;
-	s->pending = evbuffer_new();
-	evbuffer_enable_locking(s->pending, NULL);
-	s->kick = event_new(w->base, -1, 0, stream_flush, s);
-	if (!events_tap_add(stream_tap, s)) {
-		event_free(s->kick);
-		evbuffer_free(s->pending);
-		free(s);
+	if (w->n_streams == 0 && !events_tap_add(live_tap, w)) {
 		reply_error(w, req, 429, "too many live streams");
 		return;
 	}
+	s = xcalloc(1, sizeof(*s));
+	s->w = w;
+	s->req = req;
 	s->next = w->streams;
 	w->streams = s;
 	w->n_streams++;
@@ -1384,6 +1406,10 @@ web_new(struct event_base *base, const struct conf *conf,
 	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET |
 	    EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
 	evhttp_set_gencb(w->http, handle, w);
+	w->live = evbuffer_new();
+	evbuffer_enable_locking(w->live, NULL);
+	w->live_kick = event_new(base, -1, 0, live_kicked, w);
+	w->live_flush = evtimer_new(base, live_flush, w);
 	w->tick = event_new(base, -1, EV_PERSIST, on_tick, w);
 	event_add(w->tick, &minute);
 	on_tick(-1, 0, w);
@@ -1403,6 +1429,12 @@ web_free(struct web *w)
 	}
 	if (w->tick != NULL)
 		event_free(w->tick);
+	if (w->live_kick != NULL)
+		event_free(w->live_kick);
+	if (w->live_flush != NULL)
+		event_free(w->live_flush);
+	if (w->live != NULL)
+		evbuffer_free(w->live);
 	if (w->http != NULL)
 		evhttp_free(w->http);
 	SSL_CTX_free(w->ssl);

@@ -494,6 +494,35 @@ class WebApi(WebTestCase):
                               event["action"], event["list"]),
                              ("dns", "laptop", "log", "watch"))
 
+    def test_many_live_streams_each_get_every_event(self):
+        """More streams than the event log has taps: one tap serves all."""
+        self.log_in()
+        streams = []
+        for _ in range(24):
+            s = socket.create_connection(("127.0.0.1", self.web_port),
+                                         timeout=5)
+            self.addCleanup(s.close)
+            s.sendall(b"GET /api/events HTTP/1.1\r\nHost: x\r\nCookie: %s"
+                      b"\r\n\r\n" % self.cookie.encode())
+            streams.append([s, b""])
+        for entry in streams:
+            while b"retry: 5000" not in entry[1]:
+                chunk = entry[0].recv(4096)
+                self.assertTrue(chunk, entry[1])
+                entry[1] += chunk
+            self.assertIn(b"200 OK", entry[1].split(b"\r\n", 1)[0])
+        self.resolve("watched.test", source="127.0.0.2")
+        for entry in streams:
+            deadline = time.monotonic() + 5
+            while b"watched.test" not in entry[1]:
+                self.assertLess(time.monotonic(), deadline, entry[1])
+                chunk = entry[0].recv(4096)
+                self.assertTrue(chunk, entry[1])
+                entry[1] += chunk
+            lines = [l for l in entry[1].split(b"\n")
+                     if l.startswith(b"data: ") and b"watched.test" in l]
+            self.assertEqual(len(lines), 1, entry[1])
+
 
 # ------------------------------------------------------ Chrome DevTools
 class DevTools:
