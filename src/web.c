@@ -62,6 +62,7 @@
 #define WEB_STREAMS		64	/* live event streams at once */
 #define WEB_STREAM_BACKLOG	(256 * 1024)
 #define WEB_STREAM_DELAY_MS	100	/* live events gathered this long */
+#define WEB_STREAM_BATCH	200	/* events a batch carries at most */
 #define WEB_STATIC_MAX		(1 << 20)
 #define WEB_COOKIE		"hushd_session"
 #define WEB_TIMEOUT		30	/* seconds without progress */
@@ -103,6 +104,8 @@ struct web {
 	struct stream		*streams;
 	unsigned		 n_streams;
 	struct evbuffer		*live;		/* locked: workers append */
+	unsigned		 live_events;	/* in it (under its lock) */
+	uint64_t		 live_skipped;	/* left out of it */
 	struct event		*live_kick;	/* woken by them */
 	struct event		*live_flush;	/* sends the batch */
 	struct event		*tick;
@@ -733,6 +736,10 @@ api_check(struct web *w, struct evhttp_request *req)
  * WEB_STREAM_DELAY_MS, then hands the batch to every stream by reference
  * (no copy per stream), one write each. A stream whose reader is too slow
  * (more than WEB_STREAM_BACKLOG bytes waiting) misses that batch.
+ * A batch carries at most WEB_STREAM_BATCH events (2,000 a second, more
+ * than a person reads); beyond that the streams get an "event: skipped"
+ * with the count left out, so that a burst of queries never costs the
+ * workers more than counting.
  */
 static void
 live_tap(void *arg, const char *line, size_t len)
@@ -741,7 +748,10 @@ live_tap(void *arg, const char *line, size_t len)
 
 	evbuffer_lock(w->live);
 	size_t queued = evbuffer_get_length(w->live);
-	if (queued < WEB_STREAM_BACKLOG) {
+	if (w->live_events >= WEB_STREAM_BATCH)
+		w->live_skipped++;
+	else if (queued < WEB_STREAM_BACKLOG) {
+		w->live_events++;
 		evbuffer_add(w->live, "data: ", 6);
 		evbuffer_add(w->live, line, len - (len > 0 &&
 		    line[len - 1] == '\n'));
@@ -773,7 +783,15 @@ live_flush(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	evbuffer_add_buffer(batch, w->live);	/* takes both locks */
+	evbuffer_lock(w->live);
+	evbuffer_add_buffer(batch, w->live);
+	uint64_t skipped = w->live_skipped;
+	w->live_events = 0;
+	w->live_skipped = 0;
+	evbuffer_unlock(w->live);
+	if (skipped > 0)
+		evbuffer_add_printf(batch, "event: skipped\ndata: "
+		    "{\"skipped\":%llu}\n\n", (unsigned long long)skipped);
 	for (struct stream *s = w->streams; s != NULL; s = s->next) {
 		struct bufferevent *bev = evhttp_connection_get_bufferevent(
 		    evhttp_request_get_connection(s->req));
