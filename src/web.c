@@ -62,7 +62,7 @@
 #define WEB_STREAMS		64	/* live event streams at once */
 #define WEB_STREAM_BACKLOG	(256 * 1024)
 #define WEB_STREAM_DELAY_MS	100	/* live events gathered this long */
-#define WEB_STREAM_BATCH	200	/* events a batch carries at most */
+#define WEB_STREAM_BATCH	100	/* events a batch carries at most */
 #define WEB_STATIC_MAX		(1 << 20)
 #define WEB_COOKIE		"hushd_session"
 #define WEB_TIMEOUT		30	/* seconds without progress */
@@ -736,7 +736,7 @@ api_check(struct web *w, struct evhttp_request *req)
  * WEB_STREAM_DELAY_MS, then hands the batch to every stream by reference
  * (no copy per stream), one write each. A stream whose reader is too slow
  * (more than WEB_STREAM_BACKLOG bytes waiting) misses that batch.
- * A batch carries at most WEB_STREAM_BATCH events (2,000 a second, more
+ * A batch carries at most WEB_STREAM_BATCH events (1,000 a second, more
  * than a person reads); beyond that the streams get an "event: skipped"
  * with the count left out, so that a burst of queries never costs the
  * workers more than counting.
