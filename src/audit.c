@@ -99,19 +99,6 @@ struct audit {
 
 /* ------------------------------------------------------------ helpers */
 
-static void
-seen_addr_of(const struct sockaddr_storage *ss, struct seen_addr *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->family = ss->ss_family;
-	if (ss->ss_family == AF_INET)
-		memcpy(out->bytes, &((const struct sockaddr_in *)ss)->sin_addr,
-		    4);
-	else
-		memcpy(out->bytes,
-		    &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
-}
-
 static uint16_t
 port_of(const struct sockaddr_storage *ss)
 {
@@ -162,7 +149,7 @@ pending_slot(const struct sockaddr_storage *client, uint16_t id)
 	struct seen_addr sa;
 	uint32_t h = 2166136261u;
 
-	seen_addr_of(client, &sa);
+	seen_addr_from((const struct sockaddr *)client, &sa);
 	for (size_t i = 0; i < 16; i++)
 		h = (h ^ sa.bytes[i]) * 16777619u;
 	h = (h ^ port_of(client)) * 16777619u;
@@ -186,7 +173,7 @@ dns_event(struct audit *a, struct pending_dns *p, const struct dnsreply *r)
 		policy_answer(a->policy, r, geo, &v);
 	if (r != NULL) {
 		struct seen_addr client, addr;
-		seen_addr_of(&p->client, &client);
+		seen_addr_from((const struct sockaddr *)&p->client, &client);
 		for (size_t i = 0; i < r->n_addrs; i++) {
 			addr.family = r->addrs[i].family;
 			memcpy(addr.bytes, r->addrs[i].bytes, 16);
@@ -283,8 +270,8 @@ flow_hash(const struct packet *pk)
 	uint32_t h = 2166136261u;
 	uint16_t ports[2] = { port_of(&pk->src), port_of(&pk->dst) };
 
-	seen_addr_of(&pk->src, &s);
-	seen_addr_of(&pk->dst, &d);
+	seen_addr_from((const struct sockaddr *)&pk->src, &s);
+	seen_addr_from((const struct sockaddr *)&pk->dst, &d);
 	for (size_t i = 0; i < 16; i++)
 		h = ((h ^ s.bytes[i]) * 16777619u ^ d.bytes[i]) * 16777619u;
 	for (size_t i = 0; i < 2; i++)

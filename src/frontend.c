@@ -226,25 +226,13 @@ note_decision(struct query *query, const struct dnsreply *reply)
 {
 	struct frontend *fe = query->fe;
 	const struct verdict *v = &query->verdict;
-	struct window_entry e = {
-		.t = loop_now_seconds(),
-		.action = (uint8_t)v->action,
-	};
+	struct window_entry e = { .t = loop_now_seconds() };
 
 	tally_add(&fe->stats.by_group, v->group, v->action);
 	if (v->action == POLICY_BLOCK)
 		tally_add(&fe->stats.blocked_by_list, v->list ? v->list :
 		    policy_reason_name(v->reason), 0);
-	if (v->device != NULL)
-		snprintf(e.client, sizeof(e.client), "%s", v->device);
-	else
-		addr_ntop((const struct sockaddr *)&query->client.ss, e.client,
-		    sizeof(e.client));
-	snprintf(e.name, sizeof(e.name), "%.*s", (int)sizeof(e.name) - 1,
-	    query->q.qname);
-	snprintf(e.group, sizeof(e.group), "%s", v->group);
-	e.has_mac = query->ident.has_mac;
-	memcpy(e.mac, query->ident.mac, sizeof(e.mac));
+	window_entry_fill(&e, v, &query->ident, query->q.qname);
 	if (reply != NULL && reply->n_addrs > 0 &&
 	    geo_enabled(query->policy->geo)) {
 		memcpy(e.cc, fe->geo[0].cc, sizeof(e.cc));
@@ -327,13 +315,7 @@ remember_answer(struct query *query, const struct dnsreply *reply)
 
 	if (seen == NULL || reply->n_addrs == 0)
 		return;
-	memset(&client, 0, sizeof(client));
-	client.family = sa->sa_family;
-	if (sa->sa_family == AF_INET)
-		memcpy(client.bytes, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-	else
-		memcpy(client.bytes, &((const struct sockaddr_in6 *)sa)->sin6_addr,
-		    16);
+	seen_addr_from(sa, &client);
 	for (size_t i = 0; i < reply->n_addrs; i++) {
 		addr.family = reply->addrs[i].family;
 		memcpy(addr.bytes, reply->addrs[i].bytes, 16);

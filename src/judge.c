@@ -4,7 +4,6 @@
  */
 #include "config.h"
 
-#include <netinet/in.h>
 #include <string.h>
 
 #include "events.h"
@@ -12,19 +11,6 @@
 #include "neigh.h"
 #include "seen.h"
 #include "tlshello.h"
-
-static void
-seen_addr_of(const struct sockaddr *sa, struct seen_addr *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->family = sa->sa_family;
-	if (sa->sa_family == AF_INET)
-		memcpy(out->bytes, &((const struct sockaddr_in *)sa)->sin_addr,
-		    4);
-	else
-		memcpy(out->bytes,
-		    &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
-}
 
 void
 judge_hello(const struct policy *p, const struct client_ident *client,
@@ -41,8 +27,8 @@ judge_hello(const struct policy *p, const struct client_ident *client,
 
 	name = policy_hello_names(th, sni, &sni_len, alpn, sizeof(alpn));
 	if (seen != NULL) {
-		seen_addr_of(client->addr, &from);
-		seen_addr_of(dst, &to);
+		seen_addr_from(client->addr, &from);
+		seen_addr_from(dst, &to);
 		dns_seen = seen_get(seen, &from, &to, now_s, dns_name);
 	}
 	memset(&geo, 0, sizeof(geo));

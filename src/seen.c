@@ -22,6 +22,7 @@
  */
 #include "config.h"
 
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -316,4 +317,17 @@ seen_count(const struct seen *seen)
 		total += atomic_load_explicit(&seen->shards[i].count,
 		    memory_order_relaxed);
 	return total;
+}
+
+void
+seen_addr_from(const struct sockaddr *sa, struct seen_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->family = sa->sa_family;
+	if (sa->sa_family == AF_INET)
+		memcpy(out->bytes, &((const struct sockaddr_in *)sa)->sin_addr,
+		    4);
+	else
+		memcpy(out->bytes,
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
 }

@@ -26,6 +26,10 @@ struct seen_addr {
 	uint8_t		bytes[16];
 };
 
+/* The address of sa (AF_INET or AF_INET6), port left out. */
+struct sockaddr;
+void seen_addr_from(const struct sockaddr *sa, struct seen_addr *out);
+
 /* max_entries > 0; grace: seconds added to every TTL. */
 struct seen *seen_new(size_t max_entries, uint32_t grace);
 void seen_free(struct seen *seen);

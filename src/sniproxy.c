@@ -269,11 +269,7 @@ note_decision(struct sni_conn *c)
 {
 	struct sniproxy *sp = c->sp;
 	const struct verdict *v = &c->verdict;
-	struct window_entry e = {
-		.t = loop_now_seconds(),
-		.kind = 1,
-		.action = (uint8_t)v->action,
-	};
+	struct window_entry e = { .t = loop_now_seconds(), .kind = 1 };
 
 	if (v->group == NULL)
 		return;		/* refused before it was judged */
@@ -281,16 +277,8 @@ note_decision(struct sni_conn *c)
 	if (v->action == POLICY_BLOCK)
 		tally_add(&sp->stats.blocked_by_list, v->list ? v->list :
 		    policy_reason_name(v->reason), 0);
-	if (v->device != NULL)
-		snprintf(e.client, sizeof(e.client), "%s", v->device);
-	else
-		addr_ntop((const struct sockaddr *)&c->client.ss, e.client,
-		    sizeof(e.client));
-	snprintf(e.name, sizeof(e.name), "%.*s", (int)sizeof(e.name) - 1,
+	window_entry_fill(&e, v, &c->ident,
 	    c->sni[0] != '\0' ? c->sni : c->dns_seen ? c->dns_name : "");
-	snprintf(e.group, sizeof(e.group), "%s", v->group);
-	e.has_mac = c->ident.has_mac;
-	memcpy(e.mac, c->ident.mac, sizeof(e.mac));
 	if (geo_enabled(c->policy->geo)) {
 		memcpy(e.cc, c->geo.cc, sizeof(e.cc));
 		e.asn = c->geo.asn;
@@ -545,22 +533,11 @@ static void
 look_up_seen(struct sni_conn *c)
 {
 	struct seen_addr client, dst;
-	const struct sockaddr *sa[2] = { (struct sockaddr *)&c->client.ss,
-	    (struct sockaddr *)&c->dst.ss };
-	struct seen_addr *out[2] = { &client, &dst };
 
 	if (c->sp->shared.seen == NULL)
 		return;
-	for (int i = 0; i < 2; i++) {
-		memset(out[i], 0, sizeof(*out[i]));
-		out[i]->family = sa[i]->sa_family;
-		if (sa[i]->sa_family == AF_INET)
-			memcpy(out[i]->bytes,
-			    &((const struct sockaddr_in *)sa[i])->sin_addr, 4);
-		else
-			memcpy(out[i]->bytes,
-			    &((const struct sockaddr_in6 *)sa[i])->sin6_addr, 16);
-	}
+	seen_addr_from((struct sockaddr *)&c->client.ss, &client);
+	seen_addr_from((struct sockaddr *)&c->dst.ss, &dst);
 	c->dns_seen = seen_get(c->sp->shared.seen, &client, &dst,
 	    loop_now_seconds(), c->dns_name);
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "json.h"
 #include "log.h"
 #include "policy.h"
@@ -38,6 +39,22 @@ window_add(struct window *w, const struct window_entry *e)
 	if (w->count < WINDOW_ENTRIES)
 		w->count++;
 	pthread_mutex_unlock(&w->lock);
+}
+
+void
+window_entry_fill(struct window_entry *e, const struct verdict *v,
+    const struct client_ident *ident, const char *name)
+{
+	e->action = (uint8_t)v->action;
+	if (v->device != NULL)
+		snprintf(e->client, sizeof(e->client), "%s", v->device);
+	else
+		addr_ntop(ident->addr, e->client, sizeof(e->client));
+	snprintf(e->name, sizeof(e->name), "%.*s", (int)sizeof(e->name) - 1,
+	    name);
+	snprintf(e->group, sizeof(e->group), "%s", v->group);
+	e->has_mac = ident->has_mac;
+	memcpy(e->mac, ident->mac, sizeof(e->mac));
 }
 
 struct top_row {

@@ -45,6 +45,15 @@ void window_free(struct window *w);
 /* Records one decision (the owning thread). */
 void window_add(struct window *w, const struct window_entry *e);
 
+/*
+ * Fills who decided what in e: the client (its device's name, else its
+ * address), the group, the MAC, the action; name is cut to fit.
+ */
+struct verdict;
+struct client_ident;
+void window_entry_fill(struct window_entry *e, const struct verdict *v,
+    const struct client_ident *ident, const char *name);
+
 enum window_key {
 	WINDOW_DEVICES,
 	WINDOW_NAMES,
