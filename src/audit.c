@@ -174,11 +174,17 @@ dns_event(struct audit *a, struct pending_dns *p, const struct dnsreply *r)
 	if (r != NULL) {
 		struct seen_addr client, addr;
 		seen_addr_from((const struct sockaddr *)&p->client, &client);
+		struct seen_addr device;
+		if (p->has_mac)
+			seen_addr_mac(p->mac, &device);
 		for (size_t i = 0; i < r->n_addrs; i++) {
 			addr.family = r->addrs[i].family;
 			memcpy(addr.bytes, r->addrs[i].bytes, 16);
 			seen_put(a->seen, &client, &addr, p->q.qname,
 			    r->min_ttl, capture_seconds(a));
+			if (p->has_mac)
+				seen_put(a->seen, &device, &addr, p->q.qname,
+				    r->min_ttl, capture_seconds(a));
 		}
 	}
 	struct dns_event ev = {

@@ -30,6 +30,10 @@ judge_hello(const struct policy *p, const struct client_ident *client,
 		seen_addr_from(client->addr, &from);
 		seen_addr_from(dst, &to);
 		dns_seen = seen_get(seen, &from, &to, now_s, dns_name);
+		if (!dns_seen && client->has_mac) {
+			seen_addr_mac(client->mac, &from);
+			dns_seen = seen_get(seen, &from, &to, now_s, dns_name);
+		}
 	}
 	memset(&geo, 0, sizeof(geo));
 	policy_sni(p, client, name, sni_len, th->ech, dst, dns_seen, &geo, v);

@@ -561,7 +561,7 @@ answers_valid(json_t *answers)
 static enum line_status
 event_read(json_t *root, struct event *ev)
 {
-	const char *ts, *kind, *device, *client, *action, *name, *dst;
+	const char *ts, *kind, *device, *client, *mac, *action, *name, *dst;
 	json_t *dns_seen;
 
 	memset(ev, 0, sizeof(*ev));
@@ -580,9 +580,13 @@ event_read(json_t *root, struct event *ev)
 
 	if (!field_short(root, "device", &device) ||
 	    !field_short(root, "client", &client) ||
+	    !field_short(root, "mac", &mac) ||
 	    !field_short(root, "vendor", &ev->vendor) ||
 	    !field_string(root, "action", &action))
 		return LINE_MALFORMED;
+	/* A device without a name is its MAC (one for its IPv4 and IPv6). */
+	if (device == NULL || device[0] == '\0')
+		device = mac;
 	if (device == NULL || device[0] == '\0')
 		device = client;
 	if (device == NULL || device[0] == '\0')

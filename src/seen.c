@@ -331,3 +331,11 @@ seen_addr_from(const struct sockaddr *sa, struct seen_addr *out)
 		memcpy(out->bytes,
 		    &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
 }
+
+void
+seen_addr_mac(const uint8_t mac[6], struct seen_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->family = AF_PACKET;
+	memcpy(out->bytes, mac, 6);
+}

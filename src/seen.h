@@ -30,6 +30,13 @@ struct seen_addr {
 struct sockaddr;
 void seen_addr_from(const struct sockaddr *sa, struct seen_addr *out);
 
+/*
+ * A device's MAC as a seen_addr (family AF_PACKET): answers recorded under
+ * it too find the device's connections over its other addresses (a phone
+ * that asks over IPv6 and connects over IPv4).
+ */
+void seen_addr_mac(const uint8_t mac[6], struct seen_addr *out);
+
 /* max_entries > 0; grace: seconds added to every TTL. */
 struct seen *seen_new(size_t max_entries, uint32_t grace);
 void seen_free(struct seen *seen);

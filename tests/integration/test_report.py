@@ -194,6 +194,32 @@ class Report(HushdTestCase):
         self.assertEqual(unnamed["top_blocked"][0]["name"],
                          "\x1b]0;owned\x07.example")
 
+    def test_unnamed_device_is_its_mac(self):
+        """A device without a configured name is counted once by its MAC,
+        whatever addresses (IPv4, IPv6) it used."""
+        path = os.path.join(self.tmp, "mac.jsonl")
+        lines = []
+        for client in ("192.168.1.50", "fd00::50", "fd00::51"):
+            lines.append(json.dumps({
+                "ts": "2026-11-25T14:00:00.000Z", "event": "dns",
+                "client": client, "mac": "64:09:80:12:34:56",
+                "vendor": "Xiaomi Communications Co Ltd", "group": "default",
+                "qname": "tracking.miui.com", "qtype": "A", "action": "block",
+                "reason": "list", "list": "xiaomi", "rcode": "NOERROR",
+                "answers": []}))
+        lines.append(json.dumps({
+            "ts": "2026-11-25T14:00:01.000Z", "event": "dns",
+            "client": "192.168.1.60", "qname": "www.test", "qtype": "A",
+            "action": "pass", "rcode": "NOERROR", "answers": []}))
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        report = json.loads(self.report("--json", events=path))
+        devices = {d["device"]: d for d in report["devices"]}
+        self.assertEqual(set(devices), {"64:09:80:12:34:56", "192.168.1.60"})
+        self.assertEqual(devices["64:09:80:12:34:56"]["queries"], 3)
+        self.assertEqual(devices["64:09:80:12:34:56"]["vendor"],
+                         "Xiaomi Communications Co Ltd")
+
     def test_hostile_lines(self):
         path = self.hostile_log()
         data = json.loads(self.report("--since", "24h", "--json",
