@@ -121,6 +121,21 @@ struct udp_batch {
 	struct udp_slot		tx_slot[UDP_BATCH];
 };
 
+/*
+ * Answers to UDP queries that waited for an upstream, gathered over one
+ * pass of the event loop and sent with one sendmmsg (instead of a sendto
+ * each): replies from several upstream sockets come in together.
+ */
+#define OUTQ_MAX		32
+
+struct outq_entry {
+	int			fd;
+	struct sockaddr_storage	addr;
+	socklen_t		addr_len;
+	size_t			len;
+	uint8_t			buf[DNSMSG_UDP_MAX];
+};
+
 struct frontend {
 	unsigned		 index;
 	struct frontend_shared	 shared;
@@ -138,6 +153,9 @@ struct frontend {
 	struct dnsreply		 reply;		/* a cached answer, parsed */
 	struct geo_info		 geo[DNSMSG_MAX_ADDRS];	/* of the answer judged */
 	struct udp_batch	 batch;
+	struct outq_entry	 outq[OUTQ_MAX];
+	unsigned		 n_outq;
+	struct event		*outq_ev;	/* sends them, after the pass */
 };
 
 static void tcp_conn_free(struct tcp_conn *conn);
@@ -161,6 +179,87 @@ query_free(struct query *query)
 	free(query);	/* the wire too: it follows the struct */
 }
 
+/* Sends every queued UDP answer: one sendmmsg per run of one socket. */
+static void
+outq_flush(struct frontend *fe)
+{
+#ifdef HAVE_SENDMMSG
+	struct mmsghdr msgs[OUTQ_MAX];
+	struct iovec iov[OUTQ_MAX];
+	unsigned first = 0;
+
+	memset(msgs, 0, sizeof(msgs[0]) * fe->n_outq);
+	for (unsigned i = 0; i < fe->n_outq; i++) {
+		struct outq_entry *e = &fe->outq[i];
+		iov[i].iov_base = e->buf;
+		iov[i].iov_len = e->len;
+		msgs[i].msg_hdr.msg_name = &e->addr;
+		msgs[i].msg_hdr.msg_namelen = e->addr_len;
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	while (first < fe->n_outq) {
+		unsigned end = first;
+		while (end < fe->n_outq && fe->outq[end].fd == fe->outq[first].fd)
+			end++;
+		while (first < end) {
+			int n = sendmmsg(fe->outq[first].fd, msgs + first,
+			    end - first, 0);
+			if (n <= 0) {
+				if (n == -1 && errno == EINTR)
+					continue;
+				/* That one cannot go: skip it, send the rest. */
+				log_debug("sendmmsg: %s", strerror(errno));
+				n = 1;
+			}
+			first += (unsigned)n;
+		}
+	}
+#else
+	for (unsigned i = 0; i < fe->n_outq; i++) {
+		struct outq_entry *e = &fe->outq[i];
+		if (sendto(e->fd, e->buf, e->len, 0, (struct sockaddr *)&e->addr,
+		    e->addr_len) == -1)
+			log_debug("sendto: %s", strerror(errno));
+	}
+#endif
+	fe->n_outq = 0;
+}
+
+static void
+outq_ready(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	outq_flush(arg);
+}
+
+/* Queues a UDP answer of a query that waited (see outq_flush). */
+static void
+outq_add(struct query *query, const uint8_t *msg, size_t len)
+{
+	struct frontend *fe = query->fe;
+	struct outq_entry *e;
+
+	if (len > sizeof(e->buf)) {
+		if (sendto(query->udp_fd, msg, len, 0,
+		    (struct sockaddr *)&query->client.ss,
+		    query->client.len) == -1)
+			log_debug("sendto: %s", strerror(errno));
+		return;
+	}
+	if (fe->n_outq == OUTQ_MAX)
+		outq_flush(fe);
+	if (fe->n_outq == 0)
+		event_active(fe->outq_ev, EV_TIMEOUT, 0);
+	e = &fe->outq[fe->n_outq++];
+	e->fd = query->udp_fd;
+	memcpy(&e->addr, &query->client.ss, query->client.len);
+	e->addr_len = query->client.len;
+	e->len = len;
+	memcpy(e->buf, msg, len);
+}
+
 /* Sends a message that fits the client as it is. */
 static void
 deliver(struct query *query, const uint8_t *msg, size_t len)
@@ -173,10 +272,7 @@ deliver(struct query *query, const uint8_t *msg, size_t len)
 		memcpy(query->slot->buf, msg, len);
 		query->slot->len = len;
 	} else if (udp) {
-		if (sendto(query->udp_fd, msg, len, 0,
-		    (struct sockaddr *)&query->client.ss,
-		    query->client.len) == -1)
-			log_debug("sendto: %s", strerror(errno));
+		outq_add(query, msg, len);
 	} else if (query->conn != NULL) {
 		uint8_t prefix[2] = { (uint8_t)(len >> 8), (uint8_t)len };
 		bufferevent_write(query->conn->bev, prefix, sizeof(prefix));
@@ -821,6 +917,9 @@ frontend_new(unsigned index, struct policy *policy,
 	TAILQ_INIT(&fe->conns);
 	fe->upstream = upstream_ctx_new(fe->loop.base);
 	upstream_set_health(fe->upstream, &fe->stats.upstreams);
+	/* After the pass's other events: the answers they queued go at once. */
+	fe->outq_ev = event_new(fe->loop.base, -1, 0, outq_ready, fe);
+	event_priority_set(fe->outq_ev, LOOP_PRIORITY_LAST);
 	if (conf->cache_size > 0)
 		fe->cache = cache_new(conf->cache_size);
 	for (size_t i = 0; i < conf->n_listen; i++) {
@@ -872,6 +971,7 @@ frontend_free(struct frontend *fe)
 		tcp_conn_free(conn);
 	while ((query = TAILQ_FIRST(&fe->pending)) != NULL)
 		query_free(query);
+	outq_flush(fe);		/* answers queued in the last pass */
 	while ((l = fe->listeners) != NULL) {
 		fe->listeners = l->next;
 		event_free(l->udp_ev);
@@ -880,6 +980,7 @@ frontend_free(struct frontend *fe)
 		free(l);
 	}
 	upstream_ctx_free(fe->upstream);
+	event_free(fe->outq_ev);
 	cache_free(fe->cache);
 	loop_destroy(&fe->loop);
 	window_free(fe->window);

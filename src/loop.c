@@ -49,6 +49,8 @@ loop_init(struct loop *loop, struct policy *policy, loop_changed_fn changed,
 	    (loop->base = event_base_new_with_config(cfg)) == NULL)
 		fatalx("event_base_new failed");
 	event_config_free(cfg);
+	if (event_base_priority_init(loop->base, LOOP_PRIORITIES) == -1)
+		fatalx("event_base_priority_init failed");
 	loop->wake = event_new(loop->base, -1, 0, take_policy, loop);
 }
 

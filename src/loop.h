@@ -34,6 +34,13 @@ struct loop {
 	void			*arg;
 };
 
+/*
+ * Event priorities of the loops: every event has LOOP_PRIORITY_NORMAL but
+ * for work that should wait for the rest of a pass (LOOP_PRIORITY_LAST).
+ */
+#define LOOP_PRIORITIES		3
+#define LOOP_PRIORITY_LAST	2
+
 /* Creates the event base, with a reference to policy; fatal on failure. */
 void loop_init(struct loop *loop, struct policy *policy,
     loop_changed_fn changed, void *arg);
