@@ -23,6 +23,7 @@
 
 #include "addr.h"
 #include "events.h"
+#include "file.h"
 #include "json.h"
 #include "log.h"
 
@@ -124,25 +125,6 @@ line_timestamp(struct line *l)
 	    tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000);
 }
 
-/* Writes all of buf to fd; false (with errno) when it could not. */
-static bool
-write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;
-			return false;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
 /*
  * An event that cannot be written (disk full, file gone read-only) is
  * counted and dropped; answering goes on. The first failure, then at
@@ -168,7 +150,7 @@ line_write(struct line *l)
 	line_printf(l, "}\n");
 	pthread_mutex_lock(&events_lock);
 	if (events_file != NULL &&
-	    !write_all(fileno(events_file), l->buf, l->len))
+	    !file_write_all(fileno(events_file), l->buf, l->len))
 		write_failed(errno);
 	for (size_t i = 0; i < n_taps; i++)
 		taps[i].fn(taps[i].arg, l->buf, l->len);

@@ -20,6 +20,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "password.h"
 #include "report.h"
 
@@ -119,21 +120,6 @@ connect_socket(const char *path)
 	return fd;
 }
 
-static bool
-write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
 /* Sends the request, prints the answer; returns its exit status. */
 static int
 ask(const char *path, int argc, char **argv, bool json)
@@ -167,7 +153,7 @@ ask(const char *path, int argc, char **argv, bool json)
 	}
 	request[len++] = '\n';
 	fd = connect_socket(path);
-	if (!write_all(fd, request, len)) {
+	if (!file_write_all(fd, request, len)) {
 		fprintf(stderr, "hushctl: %s: %s\n", path, strerror(errno));
 		return 69;
 	}

@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "json.h"
 #include "lists.h"
 #include "log.h"
@@ -142,75 +143,6 @@ meta_read(const struct remote_list *rl, struct remote_meta *m)
 	fclose(f);
 }
 
-/* Creates every missing directory of path's parent. */
-static bool
-make_parent(const char *path)
-{
-	char *dir = xstrdup(path), *slash;
-	bool ok = true;
-
-	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
-		*slash = '\0';
-		for (char *p = dir + 1; ok && (p = strchr(p, '/')) != NULL;
-		    p++) {
-			*p = '\0';
-			ok = mkdir(dir, 0750) == 0 || errno == EEXIST;
-			*p = '/';
-		}
-		ok = ok && (mkdir(dir, 0750) == 0 || errno == EEXIST);
-	}
-	free(dir);
-	return ok;
-}
-
-/* Writes data to path through path.tmp and a rename; false with errno. */
-static bool
-write_atomically(const char *path, const void *data, size_t len)
-{
-	char *tmp;
-	const char *p = data;
-	int fd, saved;
-
-	if (!make_parent(path))
-		return false;
-	if (asprintf(&tmp, "%s.tmp", path) < 0)
-		fatalx("out of memory");
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) ==
-	    -1) {
-		saved = errno;
-		free(tmp);
-		errno = saved;
-		return false;
-	}
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto fail;
-		p += n;
-		len -= (size_t)n;
-	}
-	if (fsync(fd) == -1 || close(fd) == -1) {
-		fd = -1;
-		goto fail;
-	}
-	if (rename(tmp, path) == -1) {
-		fd = -1;
-		goto fail;
-	}
-	free(tmp);
-	return true;
-fail:
-	saved = errno != 0 ? errno : EIO;
-	if (fd != -1)
-		close(fd);
-	unlink(tmp);
-	free(tmp);
-	errno = saved;
-	return false;
-}
-
 static void
 meta_write(struct remote_list *rl, const char *etag, const char *last_mod)
 {
@@ -223,7 +155,7 @@ meta_write(struct remote_list *rl, const char *etag, const char *last_mod)
 	    last_mod ? last_mod : "", last_mod ? "\n" : "");
 	if (n < 0)
 		fatalx("out of memory");
-	if (!write_atomically(path, text, (size_t)n))
+	if (!file_replace(path, text, (size_t)n, 0640, true))
 		log_warnx("list %s: cannot write %s: %s", rl->name, path,
 		    strerror(errno));
 	free(text);
@@ -356,7 +288,7 @@ fetch_body(struct remote_list *rl, struct evhttp_request *req)
 		fetch_failed(rl, "%s (%zu bytes)", why, len);
 		return;
 	}
-	if (!write_atomically(rl->path, body, len)) {
+	if (!file_replace(rl->path, body, len, 0640, true)) {
 		fetch_failed(rl, "cannot write %s: %s", rl->path,
 		    strerror(errno));
 		return;

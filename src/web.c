@@ -42,6 +42,7 @@
 #include "addr.h"
 #include "events.h"
 #include "explain.h"
+#include "file.h"
 #include "json.h"
 #include "lists.h"
 #include "log.h"
@@ -902,26 +903,6 @@ json_str(json_t *obj, const char *key)
 	return json_string_value(json_object_get(obj, key));
 }
 
-/* Writes data to path through a temporary file and a rename. */
-static bool
-replace_file(const char *path, const char *data, size_t len, mode_t mode)
-{
-	char tmp[1100];
-	int fd;
-	bool ok;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)) ==
-	    -1)
-		return false;
-	ok = (size_t)write(fd, data, len) == len && fsync(fd) == 0;
-	ok = close(fd) == 0 && ok;
-	if (ok && rename(tmp, path) == 0)
-		return true;
-	unlink(tmp);
-	return false;
-}
-
 /* The whole of a file (at most max bytes), NUL-terminated; NULL on error. */
 static char *
 read_file(const char *path, size_t max, size_t *len, struct stat *st)
@@ -969,7 +950,8 @@ add_to_file(const char *path, const char *name, char *err, size_t errlen)
 		out[len++] = '\n';
 	memcpy(out + len, name, nlen);
 	out[len + nlen] = '\n';
-	ok = replace_file(path, out, len + nlen + 1, st.st_mode & 0777);
+	ok = file_replace(path, out, len + nlen + 1, st.st_mode & 0777,
+	    false);
 	if (!ok)
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 	free(out);
@@ -1015,7 +997,7 @@ set_override(const char *state_dir, const char *group, const char *list,
 	fprintf(f, "%s%s\n", key, mode);
 	fclose(f);
 	ok = (mkdir(state_dir, 0750) == 0 || errno == EEXIST) &&
-	    replace_file(path, out, olen, 0640);
+	    file_replace(path, out, olen, 0640, false);
 	if (!ok)
 		snprintf(err, errlen, "%.900s: %s", path, strerror(errno));
 	free(out);
