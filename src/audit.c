@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "addr.h"
 #include "audit.h"
 #include "conf.h"
 #include "dnsmsg.h"
@@ -33,6 +34,7 @@
 #include "seen.h"
 #include "tlshello.h"
 
+#define SA(p)			((const struct sockaddr *)(p))
 #define AUDIT_DNS_PENDING	4096
 #define AUDIT_FLOWS		4096	/* a power of two */
 #define AUDIT_FLOW_PROBES	8	/* slots a flow may take from its hash */
@@ -99,30 +101,6 @@ struct audit {
 
 /* ------------------------------------------------------------ helpers */
 
-static uint16_t
-port_of(const struct sockaddr_storage *ss)
-{
-	return ntohs(ss->ss_family == AF_INET ?
-	    ((const struct sockaddr_in *)ss)->sin_port :
-	    ((const struct sockaddr_in6 *)ss)->sin6_port);
-}
-
-static bool
-same_endpoint(const struct sockaddr_storage *a,
-    const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-		return x->sin_port == y->sin_port &&
-		    x->sin_addr.s_addr == y->sin_addr.s_addr;
-	}
-	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-	return x->sin6_port == y->sin6_port &&
-	    memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
-}
-
 /* Monotonic seconds for seen.c: capture time from its first packet. */
 static uint64_t
 capture_seconds(const struct audit *a)
@@ -135,7 +113,7 @@ ident_of(struct client_ident *ident, const struct sockaddr_storage *addr,
     bool has_mac, const uint8_t *mac)
 {
 	memset(ident, 0, sizeof(*ident));
-	ident->addr = (const struct sockaddr *)addr;
+	ident->addr = SA(addr);
 	ident->has_mac = has_mac;
 	if (has_mac)
 		memcpy(ident->mac, mac, 6);
@@ -149,10 +127,10 @@ pending_slot(const struct sockaddr_storage *client, uint16_t id)
 	struct seen_addr sa;
 	uint32_t h = 2166136261u;
 
-	seen_addr_from((const struct sockaddr *)client, &sa);
+	seen_addr_from(SA(client), &sa);
 	for (size_t i = 0; i < 16; i++)
 		h = (h ^ sa.bytes[i]) * 16777619u;
-	h = (h ^ port_of(client)) * 16777619u;
+	h = (h ^ addr_port(SA(client))) * 16777619u;
 	h = (h ^ id) * 16777619u;
 	return h % AUDIT_DNS_PENDING;
 }
@@ -173,7 +151,7 @@ dns_event(struct audit *a, struct pending_dns *p, const struct dnsreply *r)
 		policy_answer(a->policy, r, geo, &v);
 	if (r != NULL) {
 		struct seen_addr client, addr;
-		seen_addr_from((const struct sockaddr *)&p->client, &client);
+		seen_addr_from(SA(&p->client), &client);
 		struct seen_addr device;
 		if (p->has_mac)
 			seen_addr_mac(p->mac, &device);
@@ -188,7 +166,7 @@ dns_event(struct audit *a, struct pending_dns *p, const struct dnsreply *r)
 		}
 	}
 	struct dns_event ev = {
-		.client = (const struct sockaddr *)&p->client,
+		.client = SA(&p->client),
 		.mac = p->has_mac ? p->mac : NULL,
 		.vendor = p->has_mac ? oui_vendor(a->oui, p->mac) : NULL,
 		.q = &p->q,
@@ -207,7 +185,7 @@ dns_event(struct audit *a, struct pending_dns *p, const struct dnsreply *r)
 
 static void
 dns_packet(struct audit *a, const struct packet *pk, bool has_mac,
-    const uint8_t *src_mac, const uint8_t *dst_mac)
+    const uint8_t *src_mac)
 {
 	struct dnsq q;
 	struct dnsreply reply;
@@ -240,11 +218,10 @@ dns_packet(struct audit *a, const struct packet *pk, bool has_mac,
 	/* An answer: to the query from its destination with its ID. */
 	uint16_t id = (uint16_t)(pk->payload[0] << 8 | pk->payload[1]);
 	p = &a->pending[pending_slot(&pk->dst, id)];
-	if (!p->used || !same_endpoint(&p->client, &pk->dst))
+	if (!p->used || !addr_equal(SA(&p->client), SA(&pk->dst)))
 		return;		/* its query is not in the capture */
 	st = dnsmsg_parse_reply(pk->payload, pk->payload_len, &p->q, id,
 	    &reply);
-	(void)dst_mac;
 	if (st != DNSMSG_OK) {
 		a->skipped[SKIP_DNS]++;
 		return;
@@ -264,7 +241,7 @@ conn_event(struct audit *a, const char *kind,
 	struct verdict v;
 
 	ident_of(&ident, src, has_mac, mac);
-	judge_hello(a->policy, &ident, (const struct sockaddr *)dst, th,
+	judge_hello(a->policy, &ident, SA(dst), th,
 	    a->seen, capture_seconds(a), a->oui, kind, version, &v);
 }
 
@@ -274,10 +251,11 @@ flow_hash(const struct packet *pk)
 {
 	struct seen_addr s, d;
 	uint32_t h = 2166136261u;
-	uint16_t ports[2] = { port_of(&pk->src), port_of(&pk->dst) };
+	uint16_t ports[2] = { addr_port(SA(&pk->src)),
+	    addr_port(SA(&pk->dst)) };
 
-	seen_addr_from((const struct sockaddr *)&pk->src, &s);
-	seen_addr_from((const struct sockaddr *)&pk->dst, &d);
+	seen_addr_from(SA(&pk->src), &s);
+	seen_addr_from(SA(&pk->dst), &d);
 	for (size_t i = 0; i < 16; i++)
 		h = ((h ^ s.bytes[i]) * 16777619u ^ d.bytes[i]) * 16777619u;
 	for (size_t i = 0; i < 2; i++)
@@ -299,8 +277,8 @@ flow_find(struct audit *a, const struct packet *pk, bool create)
 
 	for (size_t i = 0; i < AUDIT_FLOW_PROBES; i++) {
 		struct flow *f = &a->flows[(start + i) & (AUDIT_FLOWS - 1)];
-		if (f->used && same_endpoint(&f->src, &pk->src) &&
-		    same_endpoint(&f->dst, &pk->dst))
+		if (f->used && addr_equal(SA(&f->src), SA(&pk->src)) &&
+		    addr_equal(SA(&f->dst), SA(&pk->dst)))
 			return f;
 		if (oldest == NULL || (oldest->used && (!f->used ||
 		    f->seq_used < oldest->seq_used)))
@@ -396,7 +374,7 @@ quic_packet(struct audit *a, const struct packet *pk, bool has_mac,
 	struct quic_hello qh;
 	const char *why = NULL;
 	enum quic_status st = quic_datagram(a->quic,
-	    (const struct sockaddr *)&pk->src, (const struct sockaddr *)&pk->dst,
+	    SA(&pk->src), SA(&pk->dst),
 	    pk->payload, pk->payload_len,
 	    (uint64_t)a->ts.tv_sec * 1000 + (uint64_t)a->ts.tv_nsec / 1000000,
 	    &qh, &why);
@@ -513,15 +491,15 @@ audit_packet(struct audit *a, int dlt, const struct pcap_pkthdr *h,
 	/* Loopback captures carry zero MACs; multicast ones are no device. */
 	bool has_mac = src_mac != NULL && (src_mac[0] & 1) == 0 &&
 	    memcmp(src_mac, "\0\0\0\0\0\0", 6) != 0;
-	if (pk.proto == IPPROTO_UDP && (port_of(&pk.dst) == 53 ||
-	    port_of(&pk.src) == 53)) {
+	if (pk.proto == IPPROTO_UDP && (addr_port(SA(&pk.dst)) == 53 ||
+	    addr_port(SA(&pk.src)) == 53)) {
 		if (pk.cut)
 			a->skipped[SKIP_TRUNCATED]++;
 		else
-			dns_packet(a, &pk, has_mac, src_mac, dst_mac);
+			dns_packet(a, &pk, has_mac, src_mac);
 	} else if (pk.proto == IPPROTO_TCP)
 		tcp_packet(a, &pk, has_mac, src_mac);
-	else if (pk.proto == IPPROTO_UDP && port_of(&pk.dst) == 443)
+	else if (pk.proto == IPPROTO_UDP && addr_port(SA(&pk.dst)) == 443)
 		quic_packet(a, &pk, has_mac, src_mac);
 }
 
