@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,12 +50,32 @@ window_entry_fill(struct window_entry *e, const struct verdict *v,
 	if (v->device != NULL)
 		snprintf(e->client, sizeof(e->client), "%s", v->device);
 	else
-		addr_ntop(ident->addr, e->client, sizeof(e->client));
+		seen_addr_from(ident->addr, &e->addr);	/* text when read */
 	snprintf(e->name, sizeof(e->name), "%.*s", (int)sizeof(e->name) - 1,
 	    name);
 	snprintf(e->group, sizeof(e->group), "%s", v->group);
 	e->has_mac = ident->has_mac;
 	memcpy(e->mac, ident->mac, sizeof(e->mac));
+}
+
+/* The client of an entry as text: its device, else its address. */
+static void
+entry_client(const struct window_entry *e, char *out, size_t len)
+{
+	struct sockaddr_storage ss;
+
+	if (e->client[0] != '\0') {
+		snprintf(out, len, "%s", e->client);
+		return;
+	}
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_family = (sa_family_t)e->addr.family;
+	if (e->addr.family == AF_INET)
+		memcpy(&((struct sockaddr_in *)&ss)->sin_addr, e->addr.bytes, 4);
+	else
+		memcpy(&((struct sockaddr_in6 *)&ss)->sin6_addr, e->addr.bytes,
+		    16);
+	addr_ntop((struct sockaddr *)&ss, out, len);
 }
 
 struct top_row {
@@ -87,7 +108,7 @@ entry_key(const struct window_entry *e, enum window_key key, char *out,
 {
 	switch (key) {
 	case WINDOW_DEVICES:
-		snprintf(out, len, "%s", e->client);
+		entry_client(e, out, len);
 		return true;
 	case WINDOW_NAMES:
 		snprintf(out, len, "%s", e->name);
@@ -176,6 +197,11 @@ window_copy(struct window *const *w, size_t n_windows, uint32_t now,
 				all[(*n)++] = w[i]->ring[k];
 		pthread_mutex_unlock(&w[i]->lock);
 	}
+	/* Addresses become text here, not when the decision was made. */
+	for (size_t i = 0; i < *n; i++)
+		if (all[i].client[0] == '\0')
+			entry_client(&all[i], all[i].client,
+			    sizeof(all[i].client));
 	return all;
 }
 

@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "seen.h"
+
 #define WINDOW_ENTRIES	4096		/* per thread */
 #define WINDOW_SECONDS	3600		/* entries older are not counted */
 
@@ -25,7 +27,8 @@ struct window_entry {
 	uint8_t		kind;		/* 0 dns, 1 tls */
 	uint8_t		action;		/* enum policy_action */
 	char		cc[3];		/* "" when unknown */
-	char		client[40];	/* device name, else address */
+	char		client[40];	/* device name, or "": then addr */
+	struct seen_addr addr;		/* formatted only when read */
 	char		name[96];	/* qname or SNI, cut */
 	char		group[24];
 	bool		has_mac;
