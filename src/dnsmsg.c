@@ -574,6 +574,30 @@ pkt_rebuild(const ldns_pkt *pkt, bool records, bool edns)
 	return copy;
 }
 
+/*
+ * Removes a reply's OPT record without parsing the reply, when it is the
+ * last record, as it nearly always is: nothing can point into a record
+ * after all others, so cutting it off leaves every name intact. Also true
+ * when the reply has no OPT. False when the reply needs the full rebuild.
+ */
+static bool
+strip_last_opt(uint8_t *reply, size_t *len)
+{
+	struct layout layout;
+	unsigned ar = read16(reply + 10);
+
+	if (!walk_message(reply, *len, &layout, NULL))
+		return false;
+	if (layout.opt == 0)
+		return true;
+	if (layout.opt + 10 + read16(reply + layout.opt + 8) != *len)
+		return false;
+	*len = layout.opt - 1;		/* the OPT's owner, the root */
+	reply[10] = (uint8_t)((ar - 1) >> 8);
+	reply[11] = (uint8_t)(ar - 1);
+	return true;
+}
+
 size_t
 dnsmsg_fit(uint8_t *reply, size_t len, size_t cap, const struct dnsq *q,
     bool udp)
@@ -589,6 +613,8 @@ dnsmsg_fit(uint8_t *reply, size_t len, size_t cap, const struct dnsq *q,
 		limit = 512;
 	/* An additional section may hold an OPT the client did not ask for. */
 	strip_opt = !q->has_edns && read16(reply + 10) != 0;
+	if (strip_opt && strip_last_opt(reply, &len))
+		strip_opt = false;
 	if (!strip_opt && !(udp && len > limit))
 		return len;
 	if (!wire_to_pkt(reply, len, &pkt))

@@ -15,8 +15,10 @@
  * keeps a million names near 31 MiB: the table has up to 1/0.35 slots per
  * entry, so every byte kept out of a slot saves nearly three.
  *
- * The hash is SipHash-1-3 (siphash.c) keyed per set from getrandom(2), so
- * names chosen to collide in one process do not collide in another.
+ * The hash is SipHash-1-3 (siphash.c) with one key per process from
+ * getrandom(2), so names chosen to collide in one process do not collide
+ * in another, and the hashes of a query name's suffixes, computed once,
+ * serve every set (every list) the name is matched against.
  * The table doubles when 70% full; growth re-reads the arena in order.
  * Entries are never removed: a reload builds a new set.
  *
@@ -25,6 +27,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,13 +70,21 @@ struct domainset {
 	size_t		 count;
 	struct chunk	*chunks;
 	size_t		 nchunks;
-	uint64_t	 key[2];
 };
 
-static uint64_t
-domainset_hash(const struct domainset *set, const char *name, size_t len)
+static uint64_t		 hash_key[2];
+static pthread_once_t	 hash_key_once = PTHREAD_ONCE_INIT;
+
+static void
+hash_key_init(void)
 {
-	return siphash13(set->key, name, len);
+	siphash_random_key(hash_key);
+}
+
+static inline uint64_t
+domainset_hash(const char *name, size_t len)
+{
+	return siphash13(hash_key, name, len);
 }
 
 /* The top byte of the hash, never 0; the slot index uses the low bits. */
@@ -90,7 +101,7 @@ domainset_new(void)
 {
 	struct domainset *set = xcalloc(1, sizeof(*set));
 
-	siphash_random_key(set->key);
+	pthread_once(&hash_key_once, hash_key_init);
 	set->nslots = DOMAINSET_MIN_SLOTS;
 	set->tags = xcalloc(set->nslots, sizeof(*set->tags));
 	set->offsets = xcalloc(set->nslots, sizeof(*set->offsets));
@@ -173,8 +184,8 @@ domainset_grow(struct domainset *set)
 		for (pos = 0; pos < chunk->len;
 		    pos += 1 + len + varint_len(chunk->mem + pos + 1 + len)) {
 			len = chunk->mem[pos];
-			hash = domainset_hash(set,
-			    (const char *)chunk->mem + pos + 1, len);
+			hash = domainset_hash((const char *)chunk->mem + pos + 1,
+			    len);
 			for (i = (size_t)hash & mask; tags[i] != 0;
 			    i = (i + 1) & mask)
 				;
@@ -261,7 +272,7 @@ domainset_add(struct domainset *set, const char *name, size_t len,
 
 	if (len == 0 || len > DOMAINSET_NAME_MAX)
 		return false;
-	hash = domainset_hash(set, name, len);
+	hash = domainset_hash(name, len);
 	if (domainset_find(set, name, len, hash, &slot)) {
 		/* The kind is bit 0 of the number's first byte. */
 		if (kind == DOMAINSET_NAME_AND_SUBDOMAINS)
@@ -281,20 +292,19 @@ domainset_add(struct domainset *set, const char *name, size_t len,
 }
 
 /*
- * Looks up one exact name. For the queried name itself (is_parent false)
- * only an entry that covers the name itself counts.
+ * Looks up one exact name by its hash. For the queried name itself
+ * (is_parent false) only an entry that covers the name itself counts.
  */
 static bool
 domainset_lookup(const struct domainset *set, const char *name, size_t len,
-    bool is_parent, struct domainset_match *out)
+    uint64_t hash, bool is_parent, struct domainset_match *out)
 {
 	const uint8_t *rec, *p;
 	uint64_t number = 0;
 	unsigned shift = 0;
 	size_t slot;
 
-	if (!domainset_find(set, name, len, domainset_hash(set, name, len),
-	    &slot))
+	if (!domainset_find(set, name, len, hash, &slot))
 		return false;
 	rec = record_at(set, set->offsets[slot]);
 	p = rec + 1 + len;
@@ -313,28 +323,60 @@ domainset_lookup(const struct domainset *set, const char *name, size_t len,
 	return true;
 }
 
-/*
- * One lookup per suffix, longest first: a.b.c, then b.c, then c. At most
- * 127 lookups for a 253-byte name.
- */
+void
+domainset_name_prepare(struct domainset_name *qn, const char *qname,
+    size_t len)
+{
+	const char *dot;
+	size_t off = 0, n = 0;
+
+	pthread_once(&hash_key_once, hash_key_init);
+	qn->name = qname;
+	qn->len = len;
+	qn->nsuffix = 0;
+	if (len == 0 || len > DOMAINSET_NAME_MAX)
+		return;
+	for (;;) {
+		qn->start[n] = (uint8_t)off;
+		qn->hash[n] = domainset_hash(qname + off, len - off);
+		n++;
+		dot = memchr(qname + off, '.', len - off);
+		if (dot == NULL || (size_t)(dot - qname) + 1 >= len ||
+		    n == DOMAINSET_SUFFIX_MAX)
+			break;
+		off = (size_t)(dot - qname) + 1;
+	}
+	qn->nsuffix = n;
+}
+
+/* One lookup per suffix, longest first: a.b.c, then b.c, then c. */
+bool
+domainset_match_name(const struct domainset *set,
+    const struct domainset_name *qn, struct domainset_match *out)
+{
+	size_t i, off;
+
+	if (set->count == 0 || qn->nsuffix == 0)
+		return false;
+	for (i = 0; i < qn->nsuffix; i++) {
+		off = qn->start[i];
+		if (domainset_lookup(set, qn->name + off, qn->len - off,
+		    qn->hash[i], i > 0, out))
+			return true;
+	}
+	return false;
+}
+
 bool
 domainset_match(const struct domainset *set, const char *qname, size_t len,
     struct domainset_match *out)
 {
-	const char *dot;
-	size_t off = 0;
+	struct domainset_name qn;
 
-	if (set->count == 0 || len == 0 || len > DOMAINSET_NAME_MAX)
+	if (set->count == 0)
 		return false;
-	if (domainset_lookup(set, qname, len, false, out))
-		return true;
-	while ((dot = memchr(qname + off, '.', len - off)) != NULL) {
-		off = (size_t)(dot - qname) + 1;
-		if (off < len &&
-		    domainset_lookup(set, qname + off, len - off, true, out))
-			return true;
-	}
-	return false;
+	domainset_name_prepare(&qn, qname, len);
+	return domainset_match_name(set, &qn, out);
 }
 
 bool
@@ -343,5 +385,6 @@ domainset_get(const struct domainset *set, const char *name, size_t len,
 {
 	if (set->count == 0 || len == 0 || len > DOMAINSET_NAME_MAX)
 		return false;
-	return domainset_lookup(set, name, len, true, out);
+	return domainset_lookup(set, name, len, domainset_hash(name, len),
+	    true, out);
 }

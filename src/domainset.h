@@ -21,6 +21,22 @@ enum domainset_kind {
 
 struct domainset;
 
+/* Labels in the longest name: 253 bytes of one-byte labels and dots. */
+#define DOMAINSET_SUFFIX_MAX	127
+
+/*
+ * A query name made ready for matching: where each of its suffixes starts
+ * and the hash of each. Prepared once per query, it serves every set the
+ * name is matched against (all sets of a process share the hash key).
+ */
+struct domainset_name {
+	const char	*name;
+	size_t		 len;
+	size_t		 nsuffix;	/* 0 for a name no set can hold */
+	uint8_t		 start[DOMAINSET_SUFFIX_MAX];	/* start[0] is 0 */
+	uint64_t	 hash[DOMAINSET_SUFFIX_MAX];
+};
+
 struct domainset_match {
 	const char		*name;	/* the entry, inside the set's arena */
 	size_t			 len;
@@ -48,6 +64,14 @@ size_t domainset_count(const struct domainset *set);
  */
 bool domainset_match(const struct domainset *set, const char *qname,
     size_t len, struct domainset_match *out);
+
+/* Prepares qname (normalised, len bytes) for domainset_match_name(). */
+void domainset_name_prepare(struct domainset_name *qn, const char *qname,
+    size_t len);
+
+/* domainset_match() for a prepared name. */
+bool domainset_match_name(const struct domainset *set,
+    const struct domainset_name *qn, struct domainset_match *out);
 
 /*
  * Finds the entry for exactly name, of either kind (no suffix search).

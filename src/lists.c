@@ -635,13 +635,25 @@ bool
 list_match(const struct list *list, const char *qname, size_t len,
     struct list_match *out)
 {
+	struct domainset_name qn;
+
+	if (list_size(list) == 0)
+		return false;
+	domainset_name_prepare(&qn, qname, len);
+	return list_match_name(list, &qn, out);
+}
+
+bool
+list_match_name(const struct list *list, const struct domainset_name *qn,
+    struct list_match *out)
+{
 	struct domainset_match m;
 
 	/* Most names match no rule: look for exceptions only when one does. */
-	if (!domainset_match(list->rules, qname, len, &m))
+	if (!domainset_match_name(list->rules, qn, &m))
 		return false;
 	if (domainset_count(list->exceptions) > 0 &&
-	    domainset_match(list->exceptions, qname, len, NULL))
+	    domainset_match_name(list->exceptions, qn, NULL))
 		return false;
 	if (out != NULL) {
 		out->rule = m.name;

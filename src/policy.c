@@ -317,13 +317,13 @@ policy_client(const struct policy *p, const struct client_ident *client,
 }
 
 static bool
-match_lists(struct list *const *lists, size_t n, const char *qname,
-    size_t len, struct verdict *out)
+match_lists(struct list *const *lists, size_t n,
+    const struct domainset_name *qn, struct verdict *out)
 {
 	struct list_match m;
 
 	for (size_t i = 0; i < n; i++) {
-		if (!list_match(lists[i], qname, len, &m))
+		if (!list_match_name(lists[i], qn, &m))
 			continue;
 		out->list = lists[i]->name;
 		out->line = m.line;
@@ -339,9 +339,13 @@ policy_query(const struct policy *p, const struct client_ident *client,
     const char *qname, size_t len, struct verdict *out)
 {
 	const struct policy_group *g = client_group(p, client, out);
+	struct domainset_name qn;
 	struct list_match m;
 
-	if (p->allowlist != NULL && list_match(p->allowlist, qname, len, &m)) {
+	/* One hash per suffix of the name, for every list below. */
+	if (p->allowlist != NULL || g->n_block > 0 || g->n_log > 0)
+		domainset_name_prepare(&qn, qname, len);
+	if (p->allowlist != NULL && list_match_name(p->allowlist, &qn, &m)) {
 		out->allowlisted = true;
 		return;
 	}
@@ -351,10 +355,10 @@ policy_query(const struct policy *p, const struct client_ident *client,
 		out->reason = POLICY_REASON_CANARY;
 		return;
 	}
-	if (match_lists(g->block, g->n_block, qname, len, out)) {
+	if (match_lists(g->block, g->n_block, &qn, out)) {
 		out->action = POLICY_BLOCK;
 		out->reason = POLICY_REASON_LIST;
-	} else if (match_lists(g->log, g->n_log, qname, len, out)) {
+	} else if (match_lists(g->log, g->n_log, &qn, out)) {
 		out->action = POLICY_LOG;
 		out->reason = POLICY_REASON_LIST;
 	}
@@ -433,19 +437,20 @@ policy_answer(const struct policy *p, const struct dnsreply *reply,
 {
 	const struct policy_group *g = v->rules;
 	const struct conf_group *cg = g->conf;
+	struct domainset_name qn;
 	struct verdict found;
 
 	if (v->allowlisted || v->action == POLICY_BLOCK)
 		return;
 	for (size_t i = 0; i < reply->n_cnames; i++) {
-		const char *name = reply->cnames[i];
-		size_t len = strlen(name);
-		if (match_lists(g->block, g->n_block, name, len, &found)) {
+		domainset_name_prepare(&qn, reply->cnames[i],
+		    strlen(reply->cnames[i]));
+		if (match_lists(g->block, g->n_block, &qn, &found)) {
 			escalate(v, POLICY_BLOCK, POLICY_REASON_CNAME,
 			    found.list, found.rule);
 			return;
 		}
-		if (match_lists(g->log, g->n_log, name, len, &found))
+		if (match_lists(g->log, g->n_log, &qn, &found))
 			escalate(v, POLICY_LOG, POLICY_REASON_CNAME,
 			    found.list, found.rule);
 	}

@@ -42,18 +42,27 @@ window_add(struct window *w, const struct window_entry *e)
 	pthread_mutex_unlock(&w->lock);
 }
 
+/* Copies src into dst, cut to fit; for every query, so no snprintf. */
+static void
+copy_text(char *dst, size_t size, const char *src)
+{
+	size_t len = strnlen(src, size - 1);
+
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
 void
 window_entry_fill(struct window_entry *e, const struct verdict *v,
     const struct client_ident *ident, const char *name)
 {
 	e->action = (uint8_t)v->action;
 	if (v->device != NULL)
-		snprintf(e->client, sizeof(e->client), "%s", v->device);
+		copy_text(e->client, sizeof(e->client), v->device);
 	else
 		seen_addr_from(ident->addr, &e->addr);	/* text when read */
-	snprintf(e->name, sizeof(e->name), "%.*s", (int)sizeof(e->name) - 1,
-	    name);
-	snprintf(e->group, sizeof(e->group), "%s", v->group);
+	copy_text(e->name, sizeof(e->name), name);
+	copy_text(e->group, sizeof(e->group), v->group);
 	e->has_mac = ident->has_mac;
 	memcpy(e->mac, ident->mac, sizeof(e->mac));
 }

@@ -1661,6 +1661,34 @@ test_fit_strips_opt(void **state)
 	assert_truncated(reply, fitted, &q, 512, LDNS_RCODE_NOERROR);
 }
 
+/* An OPT that is not the last record is taken out of the middle. */
+static void
+test_fit_strips_opt_not_last(void **state)
+{
+	static const uint8_t a_record[] = {
+		1, 'x', 0, 0, 1, 0, 1, 0, 0, 1, 44, 0, 4, 192, 0, 2, 1
+	};
+	static uint8_t reply[WIRE_MAX];
+	struct dnsq q;
+	ldns_pkt *pkt;
+	size_t len, fitted;
+
+	(void)state;
+	query_for("big.test.", LDNS_RR_TYPE_TXT, 0, false, &q);
+	len = make_sized_reply(300, with_opt, reply, sizeof(reply));
+	memcpy(reply + len, a_record, sizeof(a_record));
+	len += sizeof(a_record);
+	put_u16(reply + 10, (uint16_t)(ARCOUNT(reply) + 1));
+	fitted = dnsmsg_fit(reply, len, sizeof(reply), &q, true);
+	assert_int_equal(fitted, len - OPT_LEN);
+	pkt = assert_fitted(reply, fitted, &q);
+	assert_false(ldns_pkt_edns(pkt));
+	assert_int_equal(ldns_pkt_arcount(pkt), 1);
+	assert_int_equal(ldns_rr_get_type(ldns_rr_list_rr(
+	    ldns_pkt_additional(pkt), 0)), LDNS_RR_TYPE_A);
+	ldns_pkt_free(pkt);
+}
+
 /*
  * A query that did not parse leaves q with its ID only, no size: the error
  * answer to it still goes out whole over UDP.
@@ -1820,6 +1848,7 @@ main(void)
 		cmocka_unit_test(test_fit_udp_limits),
 		cmocka_unit_test(test_fit_untouched),
 		cmocka_unit_test(test_fit_strips_opt),
+		cmocka_unit_test(test_fit_strips_opt_not_last),
 		cmocka_unit_test(test_fit_error_answer),
 		cmocka_unit_test(test_fit_unparseable),
 		cmocka_unit_test(test_set_id),

@@ -207,6 +207,44 @@ test_bounds(void **state)
 	domainset_free(set);
 }
 
+/*
+ * A name of 127 one-byte labels is matched through its last suffix, and a
+ * name prepared once gives every set the answer domainset_match() gives.
+ */
+static void
+test_prepared_name(void **state)
+{
+	struct domainset *a = domainset_new(), *b = domainset_new();
+	struct domainset_name qn;
+	struct domainset_match m;
+	char name[253];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(name); i++)
+		name[i] = i % 2 == 0 ? (char)('a' + i / 2 % 26) : '.';
+	assert_true(domainset_add(a, name + 252, 1, DOMAINSET_SUBDOMAINS_ONLY,
+	    7));
+	add(b, "example.com", DOMAINSET_NAME_AND_SUBDOMAINS, 9);
+	domainset_name_prepare(&qn, name, sizeof(name));
+	assert_int_equal(qn.nsuffix, 127);
+	assert_true(domainset_match_name(a, &qn, &m));
+	assert_int_equal(m.line, 7);
+	assert_int_equal(m.len, 1);
+	assert_false(domainset_match_name(b, &qn, NULL));
+	assert_true(domainset_match(a, name, sizeof(name), NULL));
+
+	domainset_name_prepare(&qn, "www.example.com", 15);
+	assert_int_equal(qn.nsuffix, 3);
+	assert_true(domainset_match_name(b, &qn, &m));
+	assert_int_equal(m.line, 9);
+	assert_false(domainset_match_name(a, &qn, NULL));
+	domainset_name_prepare(&qn, "", 0);
+	assert_int_equal(qn.nsuffix, 0);
+	assert_false(domainset_match_name(b, &qn, NULL));
+	domainset_free(a);
+	domainset_free(b);
+}
+
 /* Names differing only after the first 8 bytes, or only in length. */
 static void
 test_similar_names(void **state)
@@ -319,6 +357,7 @@ main(void)
 		cmocka_unit_test(test_similar_names),
 		cmocka_unit_test(test_line_numbers),
 		cmocka_unit_test(test_growth),
+		cmocka_unit_test(test_prepared_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
