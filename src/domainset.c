@@ -334,12 +334,11 @@ domainset_name_prepare(struct domainset_name *qn, const char *qname,
 	qn->name = qname;
 	qn->len = len;
 	qn->nsuffix = 0;
+	qn->nhashed = 0;
 	if (len == 0 || len > DOMAINSET_NAME_MAX)
 		return;
 	for (;;) {
-		qn->start[n] = (uint8_t)off;
-		qn->hash[n] = domainset_hash(qname + off, len - off);
-		n++;
+		qn->start[n++] = (uint8_t)off;
 		dot = memchr(qname + off, '.', len - off);
 		if (dot == NULL || (size_t)(dot - qname) + 1 >= len ||
 		    n == DOMAINSET_SUFFIX_MAX)
@@ -349,17 +348,23 @@ domainset_name_prepare(struct domainset_name *qn, const char *qname,
 	qn->nsuffix = n;
 }
 
-/* One lookup per suffix, longest first: a.b.c, then b.c, then c. */
+/*
+ * One lookup per suffix, longest first: a.b.c, then b.c, then c. A suffix
+ * is hashed when a set first needs it, once for all sets.
+ */
 bool
-domainset_match_name(const struct domainset *set,
-    const struct domainset_name *qn, struct domainset_match *out)
+domainset_match_name(const struct domainset *set, struct domainset_name *qn,
+    struct domainset_match *out)
 {
 	size_t i, off;
 
-	if (set->count == 0 || qn->nsuffix == 0)
+	if (set->count == 0)
 		return false;
 	for (i = 0; i < qn->nsuffix; i++) {
 		off = qn->start[i];
+		if (i == qn->nhashed)
+			qn->hash[qn->nhashed++] = domainset_hash(qn->name + off,
+			    qn->len - off);
 		if (domainset_lookup(set, qn->name + off, qn->len - off,
 		    qn->hash[i], i > 0, out))
 			return true;

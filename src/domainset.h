@@ -26,13 +26,15 @@ struct domainset;
 
 /*
  * A query name made ready for matching: where each of its suffixes starts
- * and the hash of each. Prepared once per query, it serves every set the
- * name is matched against (all sets of a process share the hash key).
+ * and the hashes of those looked up so far. Prepared once per query, it
+ * serves every set the name is matched against (all sets of a process
+ * share the hash key), so no suffix is hashed twice.
  */
 struct domainset_name {
 	const char	*name;
 	size_t		 len;
 	size_t		 nsuffix;	/* 0 for a name no set can hold */
+	size_t		 nhashed;	/* hash[0 .. nhashed - 1] are known */
 	uint8_t		 start[DOMAINSET_SUFFIX_MAX];	/* start[0] is 0 */
 	uint64_t	 hash[DOMAINSET_SUFFIX_MAX];
 };
@@ -71,7 +73,7 @@ void domainset_name_prepare(struct domainset_name *qn, const char *qname,
 
 /* domainset_match() for a prepared name. */
 bool domainset_match_name(const struct domainset *set,
-    const struct domainset_name *qn, struct domainset_match *out);
+    struct domainset_name *qn, struct domainset_match *out);
 
 /*
  * Finds the entry for exactly name, of either kind (no suffix search).

@@ -644,7 +644,7 @@ list_match(const struct list *list, const char *qname, size_t len,
 }
 
 bool
-list_match_name(const struct list *list, const struct domainset_name *qn,
+list_match_name(const struct list *list, struct domainset_name *qn,
     struct list_match *out)
 {
 	struct domainset_match m;

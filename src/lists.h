@@ -71,7 +71,7 @@ bool list_match(const struct list *list, const char *qname, size_t len,
 
 /* list_match() for a name prepared once for every list it meets. */
 bool list_match_name(const struct list *list,
-    const struct domainset_name *qn, struct list_match *out);
+    struct domainset_name *qn, struct list_match *out);
 
 /* One rule of a list that covers a name, for explaining a verdict. */
 struct list_hit {

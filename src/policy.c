@@ -318,7 +318,7 @@ policy_client(const struct policy *p, const struct client_ident *client,
 
 static bool
 match_lists(struct list *const *lists, size_t n,
-    const struct domainset_name *qn, struct verdict *out)
+    struct domainset_name *qn, struct verdict *out)
 {
 	struct list_match m;
 
@@ -342,9 +342,8 @@ policy_query(const struct policy *p, const struct client_ident *client,
 	struct domainset_name qn;
 	struct list_match m;
 
-	/* One hash per suffix of the name, for every list below. */
-	if (p->allowlist != NULL || g->n_block > 0 || g->n_log > 0)
-		domainset_name_prepare(&qn, qname, len);
+	/* Each suffix of the name is hashed once, for every list below. */
+	domainset_name_prepare(&qn, qname, len);
 	if (p->allowlist != NULL && list_match_name(p->allowlist, &qn, &m)) {
 		out->allowlisted = true;
 		return;

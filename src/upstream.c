@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -145,9 +146,10 @@ static void next_upstream(struct upstream_query *uq, bool definitive);
 static void stream_close(struct stream *s);
 
 /*
- * Message IDs come from OpenSSL's DRBG, drawn a few kilobytes at a time:
- * one RAND_bytes call costs thousands of instructions, more than all the
- * rest of a query's path. Each thread keeps its own supply.
+ * Message IDs come from the kernel's generator (OpenSSL's if that fails),
+ * drawn a few kilobytes at a time: one call costs thousands of
+ * instructions, more than all the rest of a query's path. Each thread
+ * keeps its own supply.
  */
 static uint16_t
 random_id(void)
@@ -156,8 +158,11 @@ random_id(void)
 	static _Thread_local size_t left;
 
 	if (left == 0) {
-		if (RAND_bytes((unsigned char *)supply, sizeof(supply)) != 1)
-			fatalx("RAND_bytes failed");
+		/* OpenSSL's would bring 2 MiB of its code into memory. */
+		if (getrandom(supply, sizeof(supply), 0) !=
+		    (ssize_t)sizeof(supply) &&
+		    RAND_bytes((unsigned char *)supply, sizeof(supply)) != 1)
+			fatalx("no random numbers for query IDs");
 		left = sizeof(supply) / sizeof(supply[0]);
 	}
 	return supply[--left];
