@@ -6,7 +6,8 @@
  * holds a copy of the query, the upstream being tried and how. UDP tries
  * go out on a small pool of connected sockets per upstream, each from its
  * own random port and renewed every few hundred queries, with a fresh
- * random ID per try (see struct udp_sock). TCP (after TC=1) and TLS go over a struct stream: one
+ * random ID per try (see struct udp_sock); the tries of one loop pass
+ * leave together at its end, one sendmmsg per socket. TCP (after TC=1) and TLS go over a struct stream: one
  * persistent connection per upstream in each worker, carrying many queries
  * at once, told apart by their IDs (RFC 7766 §6.2.1.1). A stream that
  * fails to connect is left alone for a back-off period that doubles up to
@@ -47,6 +48,7 @@
 #define STREAM_IDLE_SECONDS	10	/* close a stream unused this long */
 #define UDP_POOL_SOCKETS	8	/* UDP sockets in use per upstream */
 #define UDP_SOCKET_QUERIES	256	/* queries a socket carries, then a new port */
+#define UDP_SEND_BATCH		64	/* UDP queries sent together, at most */
 #define STREAM_MAX_INFLIGHT	256	/* queries on one stream at once */
 #define BACKOFF_FIRST_SECONDS	1
 #define BACKOFF_MAX_SECONDS	60
@@ -114,6 +116,13 @@ struct upstream_ctx {
 	struct dnsreply		 reply;		/* scratch for the reply being judged */
 	LIST_HEAD(, stream)	 streams;
 	LIST_HEAD(, udp_pool)	 pools;
+	/*
+	 * UDP queries of this loop pass, sent at its end with one sendmmsg
+	 * per socket: a slot is NULL when its query ended before that.
+	 */
+	struct upstream_query	*unsent[UDP_SEND_BATCH];
+	unsigned		 n_unsent;
+	struct event		*send_ev;
 };
 
 struct upstream_query {
@@ -129,6 +138,7 @@ struct upstream_query {
 	bool			 want_tcp;	/* the UDP answer was truncated */
 	bool			 retried;	/* a broken stream was retried once */
 	bool			 try_failed;	/* could not even send */
+	bool			 unsent;	/* in ctx->unsent */
 	enum try_state		 state;
 	uint16_t		 id;
 	struct udp_sock		*usock;		/* the UDP socket of this try */
@@ -174,6 +184,12 @@ random_id(void)
 static void
 close_try(struct upstream_query *uq)
 {
+	if (uq->unsent) {
+		for (unsigned i = 0; i < uq->ctx->n_unsent; i++)
+			if (uq->ctx->unsent[i] == uq)
+				uq->ctx->unsent[i] = NULL;
+		uq->unsent = false;
+	}
 	if (uq->usock != NULL) {
 		struct udp_sock *us = uq->usock;
 		TAILQ_REMOVE(&us->inflight, uq, stream_entry);
@@ -420,6 +436,93 @@ udp_pool_free(struct udp_pool *pool)
 	free(pool);
 }
 
+/* A query that could not be sent moves on, from the event loop. */
+static void
+udp_send_failed(struct upstream_query *uq)
+{
+	log_debug("upstream send: %s", strerror(errno));
+	uq->try_failed = true;
+	event_active(&uq->try_timer, EV_TIMEOUT, 0);
+}
+
+/*
+ * Sends the queries of a loop pass: those on one socket go in one
+ * sendmmsg, so the upstream is woken once for all of them rather than
+ * once each.
+ */
+static void
+udp_flush(struct upstream_ctx *ctx)
+{
+	struct upstream_query *batch[UDP_SEND_BATCH], *uq;
+	unsigned n_unsent = ctx->n_unsent, n, i, j;
+	struct udp_sock *us;
+	int sent;
+
+	ctx->n_unsent = 0;	/* what fails below is never queued again */
+	for (i = 0; i < n_unsent; i++) {
+		if ((uq = ctx->unsent[i]) == NULL)
+			continue;
+		us = uq->usock;
+		for (n = 0, j = i; j < n_unsent; j++) {
+			if (ctx->unsent[j] == NULL ||
+			    ctx->unsent[j]->usock != us)
+				continue;
+			batch[n++] = ctx->unsent[j];
+			ctx->unsent[j]->unsent = false;
+			ctx->unsent[j] = NULL;
+		}
+#ifdef HAVE_SENDMMSG
+		struct mmsghdr msgs[UDP_SEND_BATCH];
+		struct iovec iov[UDP_SEND_BATCH];
+
+		memset(msgs, 0, sizeof(msgs[0]) * n);
+		for (j = 0; j < n; j++) {
+			iov[j].iov_base = batch[j]->query;
+			iov[j].iov_len = batch[j]->len;
+			msgs[j].msg_hdr.msg_iov = &iov[j];
+			msgs[j].msg_hdr.msg_iovlen = 1;
+		}
+		for (j = 0; j < n; j += (unsigned)sent) {
+			sent = sendmmsg(us->fd, msgs + j, n - j, 0);
+			if (sent <= 0) {
+				if (sent == -1 && errno == EINTR) {
+					sent = 0;
+					continue;
+				}
+				udp_send_failed(batch[j]);	/* and go on */
+				sent = 1;
+			}
+		}
+#else
+		for (j = 0; j < n; j++)
+			if (send(us->fd, batch[j]->query, batch[j]->len, 0) == -1)
+				udp_send_failed(batch[j]);
+#endif
+	}
+}
+
+static void
+udp_flush_ready(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	udp_flush(arg);
+}
+
+/* Queues a UDP query for the end of the loop pass (see udp_flush). */
+static void
+udp_queue(struct upstream_query *uq)
+{
+	struct upstream_ctx *ctx = uq->ctx;
+
+	if (ctx->n_unsent == UDP_SEND_BATCH)
+		udp_flush(ctx);
+	if (ctx->n_unsent == 0)
+		event_active(ctx->send_ev, EV_TIMEOUT, 0);
+	ctx->unsent[ctx->n_unsent++] = uq;
+	uq->unsent = true;
+}
+
 static bool
 start_udp(struct upstream_query *uq, const struct addr *to)
 {
@@ -447,8 +550,7 @@ start_udp(struct upstream_query *uq, const struct addr *to)
 				break;
 	} while (other != NULL);
 	dnsmsg_set_id(uq->query, uq->id);
-	if (send(us->fd, uq->query, uq->len, 0) == -1)
-		return false;
+	udp_queue(uq);
 	us->sent++;
 	uq->usock = us;
 	TAILQ_INSERT_TAIL(&us->inflight, uq, stream_entry);
@@ -777,6 +879,8 @@ upstream_ctx_new(struct event_base *base)
 	ctx->base = base;
 	LIST_INIT(&ctx->streams);
 	LIST_INIT(&ctx->pools);
+	ctx->send_ev = event_new(base, -1, 0, udp_flush_ready, ctx);
+	event_priority_set(ctx->send_ev, LOOP_PRIORITY_LAST);
 	return ctx;
 }
 
@@ -791,6 +895,7 @@ upstream_ctx_free(struct upstream_ctx *ctx)
 		stream_free(s);
 	while (!LIST_EMPTY(&ctx->pools))
 		udp_pool_free(LIST_FIRST(&ctx->pools));
+	event_free(ctx->send_ev);
 	free(ctx);
 }
 

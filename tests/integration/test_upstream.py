@@ -1,6 +1,7 @@
 """Upstream handling: failover, deadlines, replies that must be ignored,
 and the answer cache."""
 
+import socket
 import time
 import unittest
 
@@ -147,6 +148,39 @@ class Cache(HushdTestCase):
         self.assert_rcode(hushd.query("absent.test", "A"), "NXDOMAIN")
         self.assert_rcode(hushd.query("absent.test", "A"), "NXDOMAIN")
         self.assertEqual(self.forwarded("absent.test"), 1)
+
+    def test_burst_of_queries_all_answered(self):
+        # 300 queries at once: they leave together, several to a socket
+        # in one send, and each answer must reach its own query.
+        hushd = self.start_hushd(cache_size=0)
+        names = sorted(ZONE_A)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(sock.close)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        sent = {}
+        for i in range(300):
+            name = names[i % len(names)]
+            q = dns.message.make_query(name, "A")
+            q.id = i + 1
+            sent[q.id] = name
+            sock.sendto(q.to_wire(), ("127.0.0.1", hushd.port))
+        answered = {}
+        sock.settimeout(1.0)
+        deadline = time.monotonic() + 10
+        while len(answered) < len(sent) and time.monotonic() < deadline:
+            try:
+                wire = sock.recv(4096)
+            except socket.timeout:
+                continue
+            r = dns.message.from_wire(wire)
+            self.assertIn(r.id, sent)
+            self.assertEqual(r.question[0].name.to_text(omit_final_dot=True),
+                             sent[r.id])
+            answered[r.id] = [rr.to_text() for rrset in r.answer
+                              for rr in rrset]
+        self.assertEqual(len(answered), len(sent))
+        for qid, name in sent.items():
+            self.assertEqual(answered[qid], [ZONE_A[name]], name)
 
     def test_cache_size_zero_forwards_every_query(self):
         hushd = self.start_hushd(cache_size=0)
