@@ -457,34 +457,42 @@ start_relay(struct sni_conn *c)
 
 /* ---------------------------------------------------------- connecting */
 
+/*
+ * Sends the ClientHello, first straight after connect(): over loopback or
+ * a fast LAN the handshake is often done by then. A send on a socket still
+ * connecting fails with EAGAIN, and one whose connect failed with the
+ * connect's error, so no SO_ERROR is asked for.
+ */
 static void
 send_hello(evutil_socket_t fd, short what, void *arg)
 {
 	struct sni_conn *c = arg;
-	int error = 0;
-	socklen_t len = sizeof(error);
 	ssize_t n;
 
 	(void)what;
-	if (c->state == CONN_CONNECTING && c->hello_sent == 0 &&
-	    (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) == -1 ||
-	    error != 0)) {
-		conn_close(c, strerror(error ? error : errno));
-		return;
-	}
 	while (c->hello_sent < c->hello_len) {
 		n = send(fd, c->hello + c->hello_sent, c->hello_len -
 		    c->hello_sent, MSG_NOSIGNAL);
 		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				return;		/* the event comes back */
-			conn_close(c, strerror(errno));
-			return;
+			if (errno != EAGAIN && errno != EINTR) {
+				conn_close(c, strerror(errno));
+				return;
+			}
+			if (c->connect_ev == NULL) {
+				c->connect_ev = event_new(c->sp->loop.base,
+				    c->sfd, EV_WRITE | EV_PERSIST, send_hello,
+				    c);
+				event_add(c->connect_ev, NULL);
+				arm_timer(c, CONNECT_TIMEOUT_MS);
+			}
+			return;		/* the event comes back */
 		}
 		c->hello_sent += (size_t)n;
 	}
-	event_free(c->connect_ev);
-	c->connect_ev = NULL;
+	if (c->connect_ev != NULL) {
+		event_free(c->connect_ev);
+		c->connect_ev = NULL;
+	}
 	/* Sent: what was learnt from it is copied; spare idle connections. */
 	free(c->hello);
 	c->hello = NULL;
@@ -509,10 +517,7 @@ connect_destination(struct sni_conn *c)
 		conn_close(c, strerror(errno));
 		return;
 	}
-	c->connect_ev = event_new(c->sp->loop.base, c->sfd, EV_WRITE | EV_PERSIST,
-	    send_hello, c);
-	event_add(c->connect_ev, NULL);
-	arm_timer(c, CONNECT_TIMEOUT_MS);
+	send_hello(c->sfd, EV_WRITE, c);
 }
 
 /* ---------------------------------------------------------- judging */
