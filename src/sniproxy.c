@@ -5,12 +5,21 @@
  *   within sni-timeout) → judge (policy_sni) → block: a fatal
  *   access_denied alert (RFC 8446 §6.2) and close; pass: connect to the
  *   original destination (SO_ORIGINAL_DST, or the forced "to"), send the
- *   bytes read so far, then relay both ways with splice(2) through a pipe
- *   per direction, half-closes passed on, until both sides are done or the
- *   connection idles out. One "tls" event per connection, at its close.
+ *   bytes read so far, then relay both ways, half-closes passed on, until
+ *   both sides are done or the connection idles out. One "tls" event per
+ *   connection, at its close.
+ *
+ * Each socket has one edge-triggered event, added once, that reports
+ * readable, writable and the peer's FIN; a relay remembers what it was
+ * told and stops at EAGAIN, so no epoll_ctl follows the first. Small
+ * reads (most replies of a short connection) are copied through one
+ * buffer the proxy shares; once a read fills it, the direction switches
+ * to splice(2) through a pipe of its own, taken from a pool. A read that
+ * comes short after the peer's FIN was seen is the end of the stream: no
+ * read is spent to learn it, and the FIN goes out with the last data.
  *
  * A struct sni_conn owns its sockets, pipes, events and buffer;
- * sni_conn_close() copes with every stage. A connection whose destination
+ * conn_close() copes with every stage. A connection whose destination
  * is one of hushd's own sni-listen addresses is refused (loop guard).
  *
  * Limits: Linux only (splice, SO_ORIGINAL_DST). A ClientHello that does
@@ -51,6 +60,7 @@
 
 #define CONNECT_TIMEOUT_MS	10000
 #define PIPE_SIZE		(1 << 20)	/* asked of each pipe: fewer, larger splices */
+#define COPY_SIZE		16384	/* reads this large switch to splice */
 #define SPARE_PIPES		256	/* empty pipes kept for the next connections */
 #define CLIENT_SLOTS		1024	/* buckets of the per-client counts */
 
@@ -60,18 +70,23 @@ enum conn_state {
 	CONN_RELAY,
 };
 
-/* One direction of the relay: from one socket, through a pipe, to the other. */
+/*
+ * One direction of the relay: from one socket to the other, copied or,
+ * once it carries bulk, spliced through a pipe. What the events said is
+ * kept until a system call says otherwise (EAGAIN, a short read).
+ */
 struct relay {
-	struct sni_conn	*conn;
 	int		 from;
 	int		 to;
-	int		 pipe[2];
+	int		 pipe[2];	/* -1 until needed */
 	size_t		 pending;	/* bytes in the pipe */
-	bool		 eof;		/* from has closed its side */
+	bool		 splicing;	/* a read filled the copy buffer */
+	bool		 readable;	/* from may have data, or its end */
+	bool		 writable;	/* to may take more */
+	bool		 fin_seen;	/* from's peer has sent its FIN */
+	bool		 eof;		/* from has nothing more */
 	bool		 done;		/* eof passed on to the other side */
 	uint64_t	 bytes;
-	struct event	*readable;	/* on from */
-	struct event	*writable;	/* on to */
 };
 
 struct client_count {
@@ -94,9 +109,10 @@ struct sni_conn {
 	uint8_t			*hello;		/* TLSHELLO_MAX bytes */
 	size_t			 hello_len;
 	size_t			 hello_sent;
-	struct event		*hello_ev;	/* client readable, in CONN_HELLO */
-	struct event		*connect_ev;	/* server writable, connecting */
+	struct event		*client_ev;	/* on cfd, once it is waited for */
+	struct event		*server_ev;	/* on sfd, likewise */
 	struct event		*timer;		/* hello, connect or idle deadline */
+	uint64_t		 active_ms;	/* last event while relaying */
 	struct relay		 up;		/* client → server */
 	struct relay		 down;		/* server → client */
 	/* what was found and decided */
@@ -130,12 +146,13 @@ struct sniproxy {
 	LIST_HEAD(, client_count)	 clients[CLIENT_SLOTS];
 	int				 spare[SPARE_PIPES][2];
 	unsigned			 n_spare;
+	uint8_t				 copy[COPY_SIZE];	/* one relay's read at a time */
 	struct worker_stats		 stats;	/* connections by group */
 	struct window			*window;
 };
 
 static void conn_close(struct sni_conn *c, const char *error);
-static void relay_pump(struct sni_conn *c, struct relay *r);
+static void conn_event(evutil_socket_t fd, short what, void *arg);
 
 static void
 arm_timer(struct sni_conn *c, unsigned ms)
@@ -253,14 +270,15 @@ pipe_give(struct sniproxy *sp, int fds[2], bool empty)
 	fds[0] = fds[1] = -1;
 }
 
+/* Waits for fd with the one event it keeps for the connection's life. */
 static void
-relay_free(struct sniproxy *sp, struct relay *r)
+watch(struct sni_conn *c, struct event **ev, int fd)
 {
-	if (r->readable != NULL)
-		event_free(r->readable);
-	if (r->writable != NULL)
-		event_free(r->writable);
-	pipe_give(sp, r->pipe, r->pending == 0);
+	if (*ev != NULL)
+		return;
+	*ev = event_new(c->sp->loop.base, fd, EV_READ | EV_WRITE | EV_CLOSED |
+	    EV_ET | EV_PERSIST, conn_event, c);
+	event_add(*ev, NULL);
 }
 
 /* Counts the connection and keeps it among the recent decisions. */
@@ -327,14 +345,14 @@ conn_close(struct sni_conn *c, const char *error)
 	LIST_REMOVE(c, entry);
 	c->sp->n_conns--;
 	client_release(c->counted);
-	if (c->hello_ev != NULL)
-		event_free(c->hello_ev);
-	if (c->connect_ev != NULL)
-		event_free(c->connect_ev);
+	if (c->client_ev != NULL)
+		event_free(c->client_ev);
+	if (c->server_ev != NULL)
+		event_free(c->server_ev);
 	if (c->timer != NULL)
 		event_free(c->timer);
-	relay_free(c->sp, &c->up);
-	relay_free(c->sp, &c->down);
+	pipe_give(c->sp, c->up.pipe, c->up.pending == 0);
+	pipe_give(c->sp, c->down.pipe, c->down.pending == 0);
 	if (c->cfd != -1)
 		close(c->cfd);
 	if (c->sfd != -1)
@@ -344,99 +362,183 @@ conn_close(struct sni_conn *c, const char *error)
 	free(c);
 }
 
+/*
+ * The idle timer is armed once and, when it goes off, armed again for what
+ * is left if there was activity meanwhile: cheaper than moving it on
+ * every event.
+ */
 static void
 conn_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	struct sni_conn *c = arg;
+	uint64_t idle;
+	unsigned limit;
 
 	(void)fd;
 	(void)what;
+	if (c->state == CONN_RELAY) {
+		idle = loop_now_ms() - c->active_ms;
+		limit = c->policy->conf->sni_idle_timeout_ms;
+		if (idle < limit) {
+			arm_timer(c, limit - (unsigned)idle);
+			return;
+		}
+	}
 	conn_close(c, c->state == CONN_HELLO ? "no ClientHello in time" :
 	    c->state == CONN_CONNECTING ? "connect timed out" : "idle");
 }
 
 /* ---------------------------------------------------------- relay */
 
-static void
-relay_ready(evutil_socket_t fd, short what, void *arg)
+static struct relay *
+other_relay(struct sni_conn *c, struct relay *r)
 {
-	struct relay *r = arg;
-
-	(void)fd;
-	(void)what;
-	relay_pump(r->conn, r);
+	return r == &c->up ? &c->down : &c->up;
 }
 
-/* Moves what it can through one direction; then waits for what it needs. */
-static void
-relay_pump(struct sni_conn *c, struct relay *r)
+/* Moves what is in r's pipe to its destination; false if c was closed. */
+static bool
+relay_drain(struct sni_conn *c, struct relay *r)
 {
 	ssize_t n;
 
-	for (;;) {
-		if (r->pending == 0 && !r->eof) {
-			n = splice(r->from, NULL, r->pipe[1], NULL, PIPE_SIZE,
-			    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-			if (n > 0)
-				r->pending = (size_t)n;
-			else if (n == 0)
-				r->eof = true;
-			else if (errno != EAGAIN && errno != EINTR) {
-				conn_close(c, strerror(errno));
-				return;
-			}
-		}
-		if (r->pending > 0) {
-			n = splice(r->pipe[0], NULL, r->to, NULL, r->pending,
-			    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-			if (n > 0) {
-				r->pending -= (size_t)n;
-				r->bytes += (uint64_t)n;
-				continue;
-			}
-			if (n < 0 && errno != EAGAIN && errno != EINTR) {
-				conn_close(c, strerror(errno));
-				return;
-			}
-			break;		/* the other side must drain first */
-		}
-		if (r->eof || r->pending == 0)
-			break;
+	n = splice(r->pipe[0], NULL, r->to, NULL, r->pending,
+	    SPLICE_F_MOVE | SPLICE_F_NONBLOCK | (r->eof ? SPLICE_F_MORE : 0));
+	if (n > 0) {
+		r->pending -= (size_t)n;
+		r->bytes += (uint64_t)n;
+		/* Short only when the socket is full; its event comes. */
+		r->writable = r->pending == 0;
+		return true;
 	}
-	if (r->eof && r->pending == 0 && !r->done) {
-		shutdown(r->to, SHUT_WR);
-		r->done = true;
+	if (n < 0 && errno == EINTR)
+		return true;
+	if (n < 0 && errno != EAGAIN) {
+		conn_close(c, strerror(errno));
+		return false;
 	}
-	if (c->up.done && c->down.done) {
-		conn_close(c, NULL);
-		return;
-	}
-	if (r->pending > 0) {
-		event_del(r->readable);
-		event_add(r->writable, NULL);
-	} else {
-		event_del(r->writable);
-		if (!r->eof)
-			event_add(r->readable, NULL);
-		else
-			event_del(r->readable);
-	}
-	arm_timer(c, c->policy->conf->sni_idle_timeout_ms);
+	r->writable = false;
+	return true;
 }
 
+/*
+ * A read through the shared buffer, sent on at once; what the destination
+ * does not take waits in the pipe. False if c was closed.
+ */
 static bool
-relay_init(struct sni_conn *c, struct relay *r, int from, int to)
+relay_copy(struct sni_conn *c, struct relay *r)
 {
-	r->conn = c;
-	r->from = from;
-	r->to = to;
-	if (!pipe_take(c->sp, r->pipe))
+	uint8_t *buf = c->sp->copy;
+	ssize_t n, sent = 0;
+
+	n = recv(r->from, buf, COPY_SIZE, 0);
+	if (n <= 0) {
+		if (n == 0)
+			r->eof = true;
+		else if (errno == EAGAIN)
+			r->readable = false;
+		else if (errno != EINTR) {
+			conn_close(c, strerror(errno));
+			return false;
+		}
+		return true;
+	}
+	if (n < COPY_SIZE) {
+		/* Drained; after the FIN, nothing more will come. */
+		r->readable = false;
+		r->eof = r->fin_seen;
+	} else
+		r->splicing = true;
+	if (r->writable) {
+		/* With the end known, the FIN can go in the same segment. */
+		sent = send(r->to, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT |
+		    (r->eof ? MSG_MORE : 0));
+		if (sent < 0 && errno != EAGAIN && errno != EINTR) {
+			conn_close(c, strerror(errno));
+			return false;
+		}
+		if (sent < 0)
+			sent = 0;
+		r->bytes += (uint64_t)sent;
+	}
+	if (sent == n)
+		return true;
+	r->writable = false;
+	if (!pipe_take(c->sp, r->pipe)) {
+		conn_close(c, "out of pipes");
 		return false;
-	r->readable = event_new(c->sp->loop.base, from, EV_READ | EV_PERSIST,
-	    relay_ready, r);
-	r->writable = event_new(c->sp->loop.base, to, EV_WRITE | EV_PERSIST,
-	    relay_ready, r);
-	return r->readable != NULL && r->writable != NULL;
+	}
+	/* The pipe is empty and holds far more than one buffer. */
+	if (write(r->pipe[1], buf + sent, (size_t)(n - sent)) != n - sent) {
+		conn_close(c, "pipe write failed");
+		return false;
+	}
+	r->pending = (size_t)(n - sent);
+	return true;
+}
+
+/* A read spliced into r's (empty) pipe. False if c was closed. */
+static bool
+relay_splice(struct sni_conn *c, struct relay *r)
+{
+	ssize_t n;
+
+	if (r->pipe[0] == -1 && !pipe_take(c->sp, r->pipe)) {
+		conn_close(c, "out of pipes");
+		return false;
+	}
+	n = splice(r->from, NULL, r->pipe[1], NULL, PIPE_SIZE,
+	    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	if (n > 0)
+		r->pending = (size_t)n;
+	else if (n == 0)
+		r->eof = true;
+	else if (errno == EAGAIN)
+		r->readable = false;
+	else if (errno != EINTR) {
+		conn_close(c, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Moves what it can through one direction, until a system call says to
+ * wait; the end passed on as a half-close, or left to the close when the
+ * other direction has ended too. False if c was closed.
+ */
+static bool
+relay_pump(struct sni_conn *c, struct relay *r)
+{
+	while (!r->done) {
+		if (r->pending > 0) {
+			if (!r->writable)
+				return true;
+			if (!relay_drain(c, r))
+				return false;
+			continue;
+		}
+		if (r->eof) {
+			r->done = true;
+			if (!other_relay(c, r)->done)
+				shutdown(r->to, SHUT_WR);
+			return true;
+		}
+		if (!r->readable)
+			return true;
+		if (!(r->splicing ? relay_splice(c, r) : relay_copy(c, r)))
+			return false;
+	}
+	return true;
+}
+
+static void
+relay(struct sni_conn *c)
+{
+	if (!relay_pump(c, &c->up) || !relay_pump(c, &c->down))
+		return;
+	if (c->up.done && c->down.done)
+		conn_close(c, NULL);
 }
 
 /* Everything is in place: the ClientHello is on its way, start relaying. */
@@ -444,15 +546,14 @@ static void
 start_relay(struct sni_conn *c)
 {
 	c->state = CONN_RELAY;
-	if (!relay_init(c, &c->up, c->cfd, c->sfd) ||
-	    !relay_init(c, &c->down, c->sfd, c->cfd)) {
-		conn_close(c, "out of pipes");
-		return;
-	}
+	c->up.from = c->down.to = c->cfd;
+	c->up.to = c->down.from = c->sfd;
 	c->up.bytes = c->hello_len;
-	event_add(c->up.readable, NULL);
-	event_add(c->down.readable, NULL);
+	watch(c, &c->client_ev, c->cfd);
+	watch(c, &c->server_ev, c->sfd);
+	c->active_ms = loop_now_ms();
 	arm_timer(c, c->policy->conf->sni_idle_timeout_ms);
+	relay(c);
 }
 
 /* ---------------------------------------------------------- connecting */
@@ -464,34 +565,26 @@ start_relay(struct sni_conn *c)
  * connect's error, so no SO_ERROR is asked for.
  */
 static void
-send_hello(evutil_socket_t fd, short what, void *arg)
+send_hello(struct sni_conn *c)
 {
-	struct sni_conn *c = arg;
 	ssize_t n;
 
-	(void)what;
 	while (c->hello_sent < c->hello_len) {
-		n = send(fd, c->hello + c->hello_sent, c->hello_len -
-		    c->hello_sent, MSG_NOSIGNAL);
+		n = send(c->sfd, c->hello + c->hello_sent, c->hello_len -
+		    c->hello_sent, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR) {
 				conn_close(c, strerror(errno));
 				return;
 			}
-			if (c->connect_ev == NULL) {
-				c->connect_ev = event_new(c->sp->loop.base,
-				    c->sfd, EV_WRITE | EV_PERSIST, send_hello,
-				    c);
-				event_add(c->connect_ev, NULL);
+			if (c->server_ev == NULL) {
+				watch(c, &c->server_ev, c->sfd);
 				arm_timer(c, CONNECT_TIMEOUT_MS);
 			}
+			c->up.writable = false;
 			return;		/* the event comes back */
 		}
 		c->hello_sent += (size_t)n;
-	}
-	if (c->connect_ev != NULL) {
-		event_free(c->connect_ev);
-		c->connect_ev = NULL;
 	}
 	/* Sent: what was learnt from it is copied; spare idle connections. */
 	free(c->hello);
@@ -517,7 +610,7 @@ connect_destination(struct sni_conn *c)
 		conn_close(c, strerror(errno));
 		return;
 	}
-	send_hello(c->sfd, EV_WRITE, c);
+	send_hello(c);
 }
 
 /* ---------------------------------------------------------- judging */
@@ -553,8 +646,6 @@ judge(struct sni_conn *c)
 	const char *sni = NULL;
 	size_t sni_len = 0;
 
-	event_free(c->hello_ev);
-	c->hello_ev = NULL;
 	if (c->th_status == TLSHELLO_DONE)
 		sni = policy_hello_names(&c->th, c->sni, &sni_len, c->alpn,
 		    sizeof(c->alpn));
@@ -571,29 +662,75 @@ judge(struct sni_conn *c)
 		connect_destination(c);
 }
 
+/*
+ * Reads what has come of the ClientHello; judges it once whole (or once
+ * TLSHELLO_MAX bytes are in), else waits for more.
+ */
 static void
-read_hello(evutil_socket_t fd, short what, void *arg)
+read_hello(struct sni_conn *c)
 {
-	struct sni_conn *c = arg;
+	size_t room = TLSHELLO_MAX - c->hello_len;
 	ssize_t n;
 
-	(void)what;
-	n = recv(fd, c->hello + c->hello_len, TLSHELLO_MAX - c->hello_len, 0);
+	n = recv(c->cfd, c->hello + c->hello_len, room, MSG_DONTWAIT);
 	if (n == 0) {
 		conn_close(c, "client closed before its ClientHello");
 		return;
 	}
-	if (n < 0) {
-		if (errno != EAGAIN && errno != EINTR)
-			conn_close(c, strerror(errno));
+	if (n < 0 && errno != EAGAIN && errno != EINTR) {
+		conn_close(c, strerror(errno));
 		return;
 	}
-	c->hello_len += (size_t)n;
-	c->th_status = tlshello_parse(c->hello, c->hello_len, &c->th);
-	if (c->th_status == TLSHELLO_NEED_MORE &&
-	    c->hello_len < TLSHELLO_MAX)
-		return;
-	judge(c);
+	if (n > 0) {
+		c->hello_len += (size_t)n;
+		c->th_status = tlshello_parse(c->hello, c->hello_len, &c->th);
+		if (c->th_status != TLSHELLO_NEED_MORE ||
+		    c->hello_len == TLSHELLO_MAX) {
+			c->up.readable = (size_t)n == room;
+			judge(c);
+			return;
+		}
+	}
+	/* Drained: after the FIN nothing more will come. */
+	c->up.readable = false;
+	if (n > 0 && c->up.fin_seen)
+		conn_close(c, "client closed before its ClientHello");
+	else if (c->client_ev == NULL) {
+		watch(c, &c->client_ev, c->cfd);
+		arm_timer(c, c->policy->conf->sni_timeout_ms);
+	}
+}
+
+/*
+ * Every event of a connection's two sockets: noted in the relays, then
+ * acted on as the connection's stage wants.
+ */
+static void
+conn_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct sni_conn *c = arg;
+	struct relay *in = fd == c->cfd ? &c->up : &c->down;
+
+	if (what & EV_READ)
+		in->readable = true;
+	if (what & EV_CLOSED)
+		in->fin_seen = true;
+	if (what & EV_WRITE)
+		other_relay(c, in)->writable = true;
+	switch (c->state) {
+	case CONN_HELLO:
+		if (in == &c->up && in->readable)
+			read_hello(c);
+		break;
+	case CONN_CONNECTING:
+		if (in == &c->down && (what & EV_WRITE))
+			send_hello(c);
+		break;
+	case CONN_RELAY:
+		c->active_ms = loop_now_ms();
+		relay(c);
+		break;
+	}
 }
 
 /* ---------------------------------------------------------- accepting */
@@ -622,8 +759,6 @@ is_own_listener(struct sniproxy *sp, const struct addr *dst)
 	return false;
 }
 
-static void read_hello(evutil_socket_t fd, short what, void *arg);
-
 static void
 accept_conn(struct evconnlistener *evl, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
@@ -644,6 +779,7 @@ accept_conn(struct evconnlistener *evl, evutil_socket_t fd,
 	c->sfd = -1;
 	c->up.pipe[0] = c->up.pipe[1] = -1;
 	c->down.pipe[0] = c->down.pipe[1] = -1;
+	c->up.writable = c->down.writable = true;
 	clock_gettime(CLOCK_MONOTONIC, &c->start);
 	memcpy(&c->client.ss, sa, (size_t)salen);
 	c->client.len = (socklen_t)salen;
@@ -669,16 +805,12 @@ accept_conn(struct evconnlistener *evl, evutil_socket_t fd,
 		return;
 	}
 	c->hello = xmalloc(TLSHELLO_MAX);
-	c->hello_ev = event_new(sp->loop.base, fd, EV_READ | EV_PERSIST, read_hello,
-	    c);
-	event_add(c->hello_ev, NULL);
-	arm_timer(c, conf->sni_timeout_ms);
 	/*
 	 * By the time the listener is woken the ClientHello has often come
-	 * too: read it now, without a pass through the loop; the event added
-	 * above then costs no system call (c may be gone after this).
+	 * too: read it now, without a pass through the loop; the socket is
+	 * watched only if more is needed (c may be gone after this).
 	 */
-	read_hello(fd, EV_READ, c);
+	read_hello(c);
 }
 
 /* ---------------------------------------------------------- the proxy */
