@@ -18,7 +18,7 @@
  * comes short after the peer's FIN was seen is the end of the stream: no
  * read is spent to learn it, and the FIN goes out with the last data.
  *
- * A struct sni_conn owns its sockets, pipes, events and buffer;
+ * A struct sni_conn owns its sockets, pipes, events and buffers;
  * conn_close() copes with every stage. A connection whose destination
  * is one of hushd's own sni-listen addresses is refused (loop guard).
  *
@@ -60,7 +60,7 @@
 
 #define CONNECT_TIMEOUT_MS	10000
 #define PIPE_SIZE		(1 << 20)	/* asked of each pipe: fewer, larger splices */
-#define COPY_SIZE		16384	/* reads this large switch to splice */
+#define COPY_SIZE		TLSHELLO_MAX	/* reads this large switch to splice */
 #define SPARE_PIPES		256	/* empty pipes kept for the next connections */
 #define CLIENT_SLOTS		1024	/* buckets of the per-client counts */
 
@@ -95,6 +95,16 @@ struct client_count {
 	unsigned		 count;
 };
 
+/*
+ * A ClientHello that did not come whole with the connection, and who sent
+ * it: kept only until it is judged. The usual one is read at accept into
+ * the proxy's shared buffer and judged at once, without either.
+ */
+struct hello_wait {
+	struct client_ident	 ident;
+	uint8_t			 buf[TLSHELLO_MAX];
+};
+
 struct sni_conn {
 	struct sniproxy		*sp;
 	LIST_ENTRY(sni_conn)	 entry;
@@ -106,7 +116,8 @@ struct sni_conn {
 	struct addr		 client;
 	struct addr		 dst;
 	struct timespec		 start;
-	uint8_t			*hello;		/* TLSHELLO_MAX bytes */
+	struct hello_wait	*wait;		/* until the ClientHello is whole */
+	uint8_t			*hello;		/* its copy while connecting */
 	size_t			 hello_len;
 	size_t			 hello_sent;
 	struct event		*client_ev;	/* on cfd, once it is waited for */
@@ -116,11 +127,11 @@ struct sni_conn {
 	struct relay		 up;		/* client → server */
 	struct relay		 down;		/* server → client */
 	/* what was found and decided */
-	struct tlshello		 th;
-	enum tlshello_status	 th_status;
+	bool			 has_mac;
+	uint8_t			 mac[CONF_MAC_LEN];
+	bool			 ech;
 	char			 sni[LIST_NAME_MAX + 1];
 	char			 alpn[64];
-	struct client_ident	 ident;
 	struct verdict		 verdict;
 	struct geo_info		 geo;
 	bool			 dns_seen;
@@ -146,7 +157,7 @@ struct sniproxy {
 	LIST_HEAD(, client_count)	 clients[CLIENT_SLOTS];
 	int				 spare[SPARE_PIPES][2];
 	unsigned			 n_spare;
-	uint8_t				 copy[COPY_SIZE];	/* one relay's read at a time */
+	uint8_t				 copy[COPY_SIZE];	/* one read at a time */
 	struct worker_stats		 stats;	/* connections by group */
 	struct window			*window;
 };
@@ -288,14 +299,19 @@ note_decision(struct sni_conn *c)
 	struct sniproxy *sp = c->sp;
 	const struct verdict *v = &c->verdict;
 	struct window_entry e = { .t = loop_now_seconds(), .kind = 1 };
+	struct client_ident id = {
+		.addr = (struct sockaddr *)&c->client.ss,
+		.has_mac = c->has_mac,
+	};
 
 	if (v->group == NULL)
 		return;		/* refused before it was judged */
+	memcpy(id.mac, c->mac, sizeof(id.mac));
 	tally_add(&sp->stats.by_group, v->group, v->action);
 	if (v->action == POLICY_BLOCK)
 		tally_add(&sp->stats.blocked_by_list, v->list ? v->list :
 		    policy_reason_name(v->reason), 0);
-	window_entry_fill(&e, v, &c->ident,
+	window_entry_fill(&e, v, &id,
 	    c->sni[0] != '\0' ? c->sni : c->dns_seen ? c->dns_name : "");
 	if (geo_enabled(c->policy->geo)) {
 		memcpy(e.cc, c->geo.cc, sizeof(e.cc));
@@ -307,16 +323,15 @@ note_decision(struct sni_conn *c)
 static void
 conn_log(struct sni_conn *c)
 {
-	const struct client_ident *id = &c->ident;
 	struct conn_event ev = {
 		.event = "tls",
 		.client = (struct sockaddr *)&c->client.ss,
-		.mac = id->has_mac ? id->mac : NULL,
-		.vendor = id->has_mac ? oui_vendor(c->sp->shared.oui, id->mac) :
+		.mac = c->has_mac ? c->mac : NULL,
+		.vendor = c->has_mac ? oui_vendor(c->sp->shared.oui, c->mac) :
 		    NULL,
 		.dst = (struct sockaddr *)&c->dst.ss,
 		.sni = c->sni[0] != '\0' ? c->sni : NULL,
-		.ech = c->th_status == TLSHELLO_DONE && c->th.ech,
+		.ech = c->ech,
 		.dns_seen = c->dns_seen,
 		.dns_name = c->dns_seen ? c->dns_name : NULL,
 		.geo = geo_enabled(c->policy->geo) ? &c->geo : NULL,
@@ -358,6 +373,7 @@ conn_close(struct sni_conn *c, const char *error)
 	if (c->sfd != -1)
 		close(c->sfd);
 	policy_unref(c->policy);
+	free(c->wait);
 	free(c->hello);
 	free(c);
 }
@@ -565,19 +581,22 @@ start_relay(struct sni_conn *c)
  * connect's error, so no SO_ERROR is asked for.
  */
 static void
-send_hello(struct sni_conn *c)
+send_hello(struct sni_conn *c, const uint8_t *hello)
 {
 	ssize_t n;
 
 	while (c->hello_sent < c->hello_len) {
-		n = send(c->sfd, c->hello + c->hello_sent, c->hello_len -
+		n = send(c->sfd, hello + c->hello_sent, c->hello_len -
 		    c->hello_sent, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR) {
 				conn_close(c, strerror(errno));
 				return;
 			}
-			if (c->server_ev == NULL) {
+			if (c->hello == NULL) {
+				/* hello is borrowed: keep it till sent. */
+				c->hello = xmalloc(c->hello_len);
+				memcpy(c->hello, hello, c->hello_len);
 				watch(c, &c->server_ev, c->sfd);
 				arm_timer(c, CONNECT_TIMEOUT_MS);
 			}
@@ -592,8 +611,9 @@ send_hello(struct sni_conn *c)
 	start_relay(c);
 }
 
+/* Connects to the destination and passes hello (hello_len bytes) on. */
 static void
-connect_destination(struct sni_conn *c)
+connect_destination(struct sni_conn *c, const uint8_t *hello)
 {
 	int on = 1;
 
@@ -610,7 +630,7 @@ connect_destination(struct sni_conn *c)
 		conn_close(c, strerror(errno));
 		return;
 	}
-	send_hello(c);
+	send_hello(c, hello);
 }
 
 /* ---------------------------------------------------------- judging */
@@ -640,39 +660,55 @@ look_up_seen(struct sni_conn *c)
 	    loop_now_seconds(), c->dns_name);
 }
 
+/*
+ * Judges the ClientHello in hello (c->hello_len bytes), parsed into th,
+ * from the client ident.
+ */
 static void
-judge(struct sni_conn *c)
+judge(struct sni_conn *c, const uint8_t *hello,
+    const struct client_ident *ident, const struct tlshello *th,
+    enum tlshello_status status)
 {
+	struct hello_wait *wait = c->wait;
 	const char *sni = NULL;
 	size_t sni_len = 0;
 
-	if (c->th_status == TLSHELLO_DONE)
-		sni = policy_hello_names(&c->th, c->sni, &sni_len, c->alpn,
+	c->ech = status == TLSHELLO_DONE && th->ech;
+	if (status == TLSHELLO_DONE)
+		sni = policy_hello_names(th, c->sni, &sni_len, c->alpn,
 		    sizeof(c->alpn));
 	look_up_seen(c);
-	policy_sni(c->policy, &c->ident, sni, sni_len,
-	    c->th_status == TLSHELLO_DONE && c->th.ech,
+	policy_sni(c->policy, ident, sni, sni_len, c->ech,
 	    (struct sockaddr *)&c->dst.ss, c->dns_seen, &c->geo, &c->verdict);
 	if (c->verdict.action == POLICY_BLOCK && c->sp->shared.pause != NULL &&
 	    pause_active(c->sp->shared.pause, c->verdict.group, time(NULL)))
 		c->verdict.action = POLICY_LOG;
+	/* hello may be in wait: it goes once the connection is on its way. */
+	c->wait = NULL;
 	if (c->verdict.action == POLICY_BLOCK)
 		send_alert_and_close(c);
 	else
-		connect_destination(c);
+		connect_destination(c, hello);
+	free(wait);
 }
 
 /*
  * Reads what has come of the ClientHello; judges it once whole (or once
- * TLSHELLO_MAX bytes are in), else waits for more.
+ * TLSHELLO_MAX bytes are in), else waits for more. ident is the client's
+ * at accept, NULL once waiting.
  */
 static void
-read_hello(struct sni_conn *c)
+read_hello(struct sni_conn *c, const struct client_ident *ident)
 {
+	uint8_t *buf = c->wait != NULL ? c->wait->buf : c->sp->copy;
 	size_t room = TLSHELLO_MAX - c->hello_len;
+	enum tlshello_status status;
+	struct tlshello th;
 	ssize_t n;
 
-	n = recv(c->cfd, c->hello + c->hello_len, room, MSG_DONTWAIT);
+	if (c->wait != NULL)
+		ident = &c->wait->ident;
+	n = recv(c->cfd, buf + c->hello_len, room, MSG_DONTWAIT);
 	if (n == 0) {
 		conn_close(c, "client closed before its ClientHello");
 		return;
@@ -683,19 +719,24 @@ read_hello(struct sni_conn *c)
 	}
 	if (n > 0) {
 		c->hello_len += (size_t)n;
-		c->th_status = tlshello_parse(c->hello, c->hello_len, &c->th);
-		if (c->th_status != TLSHELLO_NEED_MORE ||
+		status = tlshello_parse(buf, c->hello_len, &th);
+		if (status != TLSHELLO_NEED_MORE ||
 		    c->hello_len == TLSHELLO_MAX) {
 			c->up.readable = (size_t)n == room;
-			judge(c);
+			judge(c, buf, ident, &th, status);
 			return;
 		}
 	}
 	/* Drained: after the FIN nothing more will come. */
 	c->up.readable = false;
-	if (n > 0 && c->up.fin_seen)
+	if (n > 0 && c->up.fin_seen) {
 		conn_close(c, "client closed before its ClientHello");
-	else if (c->client_ev == NULL) {
+		return;
+	}
+	if (c->wait == NULL) {
+		c->wait = xmalloc(sizeof(*c->wait));
+		c->wait->ident = *ident;
+		memcpy(c->wait->buf, buf, c->hello_len);
 		watch(c, &c->client_ev, c->cfd);
 		arm_timer(c, c->policy->conf->sni_timeout_ms);
 	}
@@ -720,11 +761,11 @@ conn_event(evutil_socket_t fd, short what, void *arg)
 	switch (c->state) {
 	case CONN_HELLO:
 		if (in == &c->up && in->readable)
-			read_hello(c);
+			read_hello(c, NULL);
 		break;
 	case CONN_CONNECTING:
 		if (in == &c->down && (what & EV_WRITE))
-			send_hello(c);
+			send_hello(c, c->hello);
 		break;
 	case CONN_RELAY:
 		c->active_ms = loop_now_ms();
@@ -766,6 +807,7 @@ accept_conn(struct evconnlistener *evl, evutil_socket_t fd,
 	struct sni_listener *l = arg;
 	struct sniproxy *sp = l->sp;
 	const struct conf *conf = sp->loop.policy->conf;
+	struct client_ident ident;
 	struct sni_conn *c;
 
 	(void)evl;
@@ -793,9 +835,12 @@ accept_conn(struct evconnlistener *evl, evutil_socket_t fd,
 	}
 	/* Who it is, for the event even if it ends before it is judged. */
 	c->policy = policy_ref(sp->loop.policy);
-	c->ident.addr = (struct sockaddr *)&c->client.ss;
-	neigh_identify(sp->shared.neigh, &c->ident);
-	policy_client(c->policy, &c->ident, &c->verdict);
+	ident.addr = (struct sockaddr *)&c->client.ss;
+	neigh_identify(sp->shared.neigh, &ident);
+	c->has_mac = ident.has_mac;
+	if (ident.has_mac)
+		memcpy(c->mac, ident.mac, sizeof(c->mac));
+	policy_client(c->policy, &ident, &c->verdict);
 	if (l->forced)
 		c->dst = l->to;
 	else if (!original_destination(fd, sa, &c->dst) ||
@@ -804,13 +849,12 @@ accept_conn(struct evconnlistener *evl, evutil_socket_t fd,
 		conn_close(c, "no original destination");
 		return;
 	}
-	c->hello = xmalloc(TLSHELLO_MAX);
 	/*
 	 * By the time the listener is woken the ClientHello has often come
 	 * too: read it now, without a pass through the loop; the socket is
 	 * watched only if more is needed (c may be gone after this).
 	 */
-	read_hello(c);
+	read_hello(c, &ident);
 }
 
 /* ---------------------------------------------------------- the proxy */
