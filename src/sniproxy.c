@@ -33,6 +33,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -97,12 +98,13 @@ struct client_count {
 
 /*
  * A ClientHello that did not come whole with the connection, and who sent
- * it: kept only until it is judged. The usual one is read at accept into
- * the proxy's shared buffer and judged at once, without either.
+ * it: kept only until it is judged, in a buffer of the size of what came.
+ * The usual one is read at accept into the proxy's shared buffer and
+ * judged at once, without either.
  */
 struct hello_wait {
 	struct client_ident	 ident;
-	uint8_t			 buf[TLSHELLO_MAX];
+	uint8_t			 hello[];	/* hello_len bytes so far */
 };
 
 struct sni_conn {
@@ -137,7 +139,11 @@ struct sni_conn {
 	bool			 dns_seen;
 	char			 dns_name[SEEN_NAME_MAX];
 	const char		*error;
+	/* room for the three events, allocated with the struct */
+	max_align_t		 event_room[];
 };
+
+enum { EVENT_TIMER, EVENT_CLIENT, EVENT_SERVER, EVENTS_PER_CONN };
 
 struct sni_listener {
 	LIST_ENTRY(sni_listener) entry;
@@ -281,14 +287,34 @@ pipe_give(struct sniproxy *sp, int fds[2], bool empty)
 	fds[0] = fds[1] = -1;
 }
 
+/* The size of a struct event, rounded up to keep the next one aligned. */
+static size_t
+event_slot_size(void)
+{
+	size_t n = event_get_struct_event_size();
+
+	return (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) *
+	    sizeof(max_align_t);
+}
+
+/* Event slot i in c's own room: no allocation of its own. */
+static struct event *
+conn_event_slot(struct sni_conn *c, unsigned i)
+{
+	return (struct event *)(void *)((char *)c->event_room +
+	    i * event_slot_size());
+}
+
 /* Waits for fd with the one event it keeps for the connection's life. */
 static void
 watch(struct sni_conn *c, struct event **ev, int fd)
 {
 	if (*ev != NULL)
 		return;
-	*ev = event_new(c->sp->loop.base, fd, EV_READ | EV_WRITE | EV_CLOSED |
-	    EV_ET | EV_PERSIST, conn_event, c);
+	*ev = conn_event_slot(c, ev == &c->client_ev ? EVENT_CLIENT :
+	    EVENT_SERVER);
+	event_assign(*ev, c->sp->loop.base, fd, EV_READ | EV_WRITE |
+	    EV_CLOSED | EV_ET | EV_PERSIST, conn_event, c);
 	event_add(*ev, NULL);
 }
 
@@ -320,8 +346,9 @@ note_decision(struct sni_conn *c)
 	window_add(sp->window, &e);
 }
 
+/* The connection's "tls" event, built only when there is a log to take it. */
 static void
-conn_log(struct sni_conn *c)
+conn_event_write(struct sni_conn *c)
 {
 	struct conn_event ev = {
 		.event = "tls",
@@ -343,6 +370,13 @@ conn_log(struct sni_conn *c)
 		.error = c->error,
 	};
 	events_conn(&ev);
+}
+
+static void
+conn_log(struct sni_conn *c)
+{
+	if (events_enabled())
+		conn_event_write(c);
 	note_decision(c);
 }
 
@@ -361,11 +395,10 @@ conn_close(struct sni_conn *c, const char *error)
 	c->sp->n_conns--;
 	client_release(c->counted);
 	if (c->client_ev != NULL)
-		event_free(c->client_ev);
+		event_del(c->client_ev);
 	if (c->server_ev != NULL)
-		event_free(c->server_ev);
-	if (c->timer != NULL)
-		event_free(c->timer);
+		event_del(c->server_ev);
+	event_del(c->timer);
 	pipe_give(c->sp, c->up.pipe, c->up.pending == 0);
 	pipe_give(c->sp, c->down.pipe, c->down.pending == 0);
 	if (c->cfd != -1)
@@ -693,21 +726,25 @@ judge(struct sni_conn *c, const uint8_t *hello,
 }
 
 /*
- * Reads what has come of the ClientHello; judges it once whole (or once
- * TLSHELLO_MAX bytes are in), else waits for more. ident is the client's
- * at accept, NULL once waiting.
+ * Reads what has come of the ClientHello, after what came before, into
+ * the shared buffer; judges it once whole (or once TLSHELLO_MAX bytes are
+ * in), else keeps it and waits for more. ident is the client's at accept,
+ * NULL once waiting.
  */
 static void
 read_hello(struct sni_conn *c, const struct client_ident *ident)
 {
-	uint8_t *buf = c->wait != NULL ? c->wait->buf : c->sp->copy;
+	struct hello_wait *wait = c->wait;
+	uint8_t *buf = c->sp->copy;
 	size_t room = TLSHELLO_MAX - c->hello_len;
 	enum tlshello_status status;
 	struct tlshello th;
 	ssize_t n;
 
-	if (c->wait != NULL)
-		ident = &c->wait->ident;
+	if (wait != NULL) {
+		ident = &wait->ident;
+		memcpy(buf, wait->hello, c->hello_len);
+	}
 	n = recv(c->cfd, buf + c->hello_len, room, MSG_DONTWAIT);
 	if (n == 0) {
 		conn_close(c, "client closed before its ClientHello");
@@ -733,13 +770,15 @@ read_hello(struct sni_conn *c, const struct client_ident *ident)
 		conn_close(c, "client closed before its ClientHello");
 		return;
 	}
-	if (c->wait == NULL) {
-		c->wait = xmalloc(sizeof(*c->wait));
-		c->wait->ident = *ident;
-		memcpy(c->wait->buf, buf, c->hello_len);
+	if (wait == NULL) {
+		wait = xmalloc(sizeof(*wait) + c->hello_len);
+		wait->ident = *ident;
 		watch(c, &c->client_ev, c->cfd);
 		arm_timer(c, c->policy->conf->sni_timeout_ms);
-	}
+	} else if (n > 0)
+		wait = xreallocarray(wait, 1, sizeof(*wait) + c->hello_len);
+	memcpy(wait->hello, buf, c->hello_len);
+	c->wait = wait;
 }
 
 /*
@@ -815,7 +854,7 @@ accept_conn(struct evconnlistener *evl, evutil_socket_t fd,
 		close(fd);
 		return;
 	}
-	c = xcalloc(1, sizeof(*c));
+	c = xcalloc(1, sizeof(*c) + EVENTS_PER_CONN * event_slot_size());
 	c->sp = sp;
 	c->cfd = fd;
 	c->sfd = -1;
@@ -827,7 +866,8 @@ accept_conn(struct evconnlistener *evl, evutil_socket_t fd,
 	c->client.len = (socklen_t)salen;
 	LIST_INSERT_HEAD(&sp->conns, c, entry);
 	sp->n_conns++;
-	c->timer = evtimer_new(sp->loop.base, conn_timeout, c);
+	c->timer = conn_event_slot(c, EVENT_TIMER);
+	evtimer_assign(c->timer, sp->loop.base, conn_timeout, c);
 	if ((c->counted = client_take(sp, sa, conf->sni_max_per_client)) ==
 	    NULL) {
 		conn_close(c, "too many connections from this client");
