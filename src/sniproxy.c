@@ -81,6 +81,9 @@ struct relay {
 	int		 to;
 	int		 pipe[2];	/* -1 until needed */
 	size_t		 pending;	/* bytes in the pipe */
+	uint8_t		*rest;		/* of a copy, not yet taken by to */
+	size_t		 rest_len;
+	size_t		 rest_off;	/* sent of it */
 	bool		 splicing;	/* a read filled the copy buffer */
 	bool		 readable;	/* from may have data, or its end */
 	bool		 writable;	/* to may take more */
@@ -401,6 +404,8 @@ conn_close(struct sni_conn *c, const char *error)
 	event_del(c->timer);
 	pipe_give(c->sp, c->up.pipe, c->up.pending == 0);
 	pipe_give(c->sp, c->down.pipe, c->down.pending == 0);
+	free(c->up.rest);
+	free(c->down.rest);
 	if (c->cfd != -1)
 		close(c->cfd);
 	if (c->sfd != -1)
@@ -470,9 +475,38 @@ relay_drain(struct sni_conn *c, struct relay *r)
 	return true;
 }
 
+/* Sends what is left of a copy; false if c was closed. */
+static bool
+relay_send_rest(struct sni_conn *c, struct relay *r)
+{
+	ssize_t n;
+
+	n = send(r->to, r->rest + r->rest_off, r->rest_len - r->rest_off,
+	    MSG_NOSIGNAL | MSG_DONTWAIT | (r->eof ? MSG_MORE : 0));
+	if (n < 0) {
+		if (errno == EAGAIN)
+			r->writable = false;
+		else if (errno != EINTR) {
+			conn_close(c, strerror(errno));
+			return false;
+		}
+		return true;
+	}
+	r->rest_off += (size_t)n;
+	r->bytes += (uint64_t)n;
+	if (r->rest_off < r->rest_len) {
+		/* Short only when the socket is full; its event comes. */
+		r->writable = false;
+		return true;
+	}
+	free(r->rest);
+	r->rest = NULL;
+	return true;
+}
+
 /*
  * A read through the shared buffer, sent on at once; what the destination
- * does not take waits in the pipe. False if c was closed.
+ * does not take waits in a buffer of its own. False if c was closed.
  */
 static bool
 relay_copy(struct sni_conn *c, struct relay *r)
@@ -513,16 +547,10 @@ relay_copy(struct sni_conn *c, struct relay *r)
 	if (sent == n)
 		return true;
 	r->writable = false;
-	if (!pipe_take(c->sp, r->pipe)) {
-		conn_close(c, "out of pipes");
-		return false;
-	}
-	/* The pipe is empty and holds far more than one buffer. */
-	if (write(r->pipe[1], buf + sent, (size_t)(n - sent)) != n - sent) {
-		conn_close(c, "pipe write failed");
-		return false;
-	}
-	r->pending = (size_t)(n - sent);
+	r->rest_len = (size_t)(n - sent);
+	r->rest_off = 0;
+	r->rest = xmalloc(r->rest_len);
+	memcpy(r->rest, buf + sent, r->rest_len);
 	return true;
 }
 
@@ -560,6 +588,13 @@ static bool
 relay_pump(struct sni_conn *c, struct relay *r)
 {
 	while (!r->done) {
+		if (r->rest != NULL) {
+			if (!r->writable)
+				return true;
+			if (!relay_send_rest(c, r))
+				return false;
+			continue;
+		}
 		if (r->pending > 0) {
 			if (!r->writable)
 				return true;

@@ -271,6 +271,36 @@ class SniProxy(HushdTestCase):
                          ("half.example", len(hello) + len(upload),
                           len(upload) + 11), e)
 
+    def test_small_writes_to_a_server_that_waits_arrive_intact(self):
+        # Small pieces are copied, not spliced: with the server not reading
+        # for a while, hushd's sends to it come short and what is left
+        # must wait, in order.
+        hello = client_hello("pieces.example")
+        pieces = [os.urandom(4000 + i % 90) for i in range(2000)]
+        got = {}
+
+        def server(conn):
+            time.sleep(1.5)
+            got["up"] = self.read_to_eof(conn)
+            conn.sendall(b"done")
+        port, thread, errors = self.scripted_server(server)
+        hushd = self.start(port)
+        with socket.create_connection(("127.0.0.1", self.sni_port)) as s:
+            s.settimeout(10)
+            s.sendall(hello)
+            for piece in pieces:
+                s.sendall(piece)
+                time.sleep(0.0002)
+            s.shutdown(socket.SHUT_WR)
+            self.assertEqual(self.read_to_eof(s), b"done")
+        thread.join(10)
+        self.assertEqual(errors, [])
+        self.assertEqual(got["up"], hello + b"".join(pieces))
+        wait_for(lambda: self.tls_events(hushd), 5, "the tls event")
+        e = self.tls_events(hushd)[0]
+        self.assertEqual((e["bytes_up"], e["bytes_down"]),
+                         (len(got["up"]), 4), e)
+
     def test_server_half_close_then_client_still_sends(self):
         hello = client_hello("later.example")
         got = {}
