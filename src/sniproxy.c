@@ -540,13 +540,14 @@ relay_copy(struct sni_conn *c, struct relay *r)
 			conn_close(c, strerror(errno));
 			return false;
 		}
+		/* Short or EAGAIN only when the socket is full. */
+		r->writable = sent == n || (sent < 0 && errno == EINTR);
 		if (sent < 0)
 			sent = 0;
 		r->bytes += (uint64_t)sent;
 	}
 	if (sent == n)
 		return true;
-	r->writable = false;
 	r->rest_len = (size_t)(n - sent);
 	r->rest_off = 0;
 	r->rest = xmalloc(r->rest_len);
