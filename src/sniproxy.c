@@ -99,17 +99,6 @@ struct client_count {
 	unsigned		 count;
 };
 
-/*
- * A ClientHello that did not come whole with the connection, and who sent
- * it: kept only until it is judged, in a buffer of the size of what came.
- * The usual one is read at accept into the proxy's shared buffer and
- * judged at once, without either.
- */
-struct hello_wait {
-	struct client_ident	 ident;
-	uint8_t			 hello[];	/* hello_len bytes so far */
-};
-
 struct sni_conn {
 	struct sniproxy		*sp;
 	LIST_ENTRY(sni_conn)	 entry;
@@ -121,7 +110,7 @@ struct sni_conn {
 	struct addr		 client;
 	struct addr		 dst;
 	struct timespec		 start;
-	struct hello_wait	*wait;		/* until the ClientHello is whole */
+	uint8_t			*partial;	/* a ClientHello come in pieces */
 	uint8_t			*hello;		/* its copy while connecting */
 	size_t			 hello_len;
 	size_t			 hello_sent;
@@ -411,7 +400,7 @@ conn_close(struct sni_conn *c, const char *error)
 	if (c->sfd != -1)
 		close(c->sfd);
 	policy_unref(c->policy);
-	free(c->wait);
+	free(c->partial);
 	free(c->hello);
 	free(c);
 }
@@ -730,91 +719,84 @@ look_up_seen(struct sni_conn *c)
 }
 
 /*
- * Judges the ClientHello in hello (c->hello_len bytes), parsed into th,
- * from the client ident.
+ * Judges the ClientHello in hello (c->hello_len bytes), parsed into th.
+ * The client is identified again: the neighbour table may have learnt it
+ * since accept.
  */
 static void
-judge(struct sni_conn *c, const uint8_t *hello,
-    const struct client_ident *ident, const struct tlshello *th,
+judge(struct sni_conn *c, const uint8_t *hello, const struct tlshello *th,
     enum tlshello_status status)
 {
-	struct hello_wait *wait = c->wait;
+	struct client_ident ident;
 	const char *sni = NULL;
 	size_t sni_len = 0;
 
+	ident.addr = (struct sockaddr *)&c->client.ss;
+	neigh_identify(c->sp->shared.neigh, &ident);
+	c->has_mac = ident.has_mac;
+	if (ident.has_mac)
+		memcpy(c->mac, ident.mac, sizeof(c->mac));
 	c->ech = status == TLSHELLO_DONE && th->ech;
 	if (status == TLSHELLO_DONE)
 		sni = policy_hello_names(th, c->sni, &sni_len, c->alpn,
 		    sizeof(c->alpn));
 	look_up_seen(c);
-	policy_sni(c->policy, ident, sni, sni_len, c->ech,
+	policy_sni(c->policy, &ident, sni, sni_len, c->ech,
 	    (struct sockaddr *)&c->dst.ss, c->dns_seen, &c->geo, &c->verdict);
 	if (c->verdict.action == POLICY_BLOCK && c->sp->shared.pause != NULL &&
 	    pause_active(c->sp->shared.pause, c->verdict.group, time(NULL)))
 		c->verdict.action = POLICY_LOG;
-	/* hello may be in wait: it goes once the connection is on its way. */
-	c->wait = NULL;
+	free(c->partial);
+	c->partial = NULL;
 	if (c->verdict.action == POLICY_BLOCK)
 		send_alert_and_close(c);
 	else
 		connect_destination(c, hello);
-	free(wait);
 }
 
 /*
  * Reads what has come of the ClientHello, after what came before, into
  * the shared buffer; judges it once whole (or once TLSHELLO_MAX bytes are
- * in), else keeps it and waits for more. ident is the client's at accept,
- * NULL once waiting.
+ * in), else keeps it, in a buffer of its size, and waits for more.
  */
 static void
-read_hello(struct sni_conn *c, const struct client_ident *ident)
+read_hello(struct sni_conn *c)
 {
-	struct hello_wait *wait = c->wait;
 	uint8_t *buf = c->sp->copy;
 	size_t room = TLSHELLO_MAX - c->hello_len;
 	enum tlshello_status status;
 	struct tlshello th;
 	ssize_t n;
 
-	if (wait != NULL) {
-		ident = &wait->ident;
-		memcpy(buf, wait->hello, c->hello_len);
-	}
+	if (c->partial != NULL)
+		memcpy(buf, c->partial, c->hello_len);
 	n = recv(c->cfd, buf + c->hello_len, room, MSG_DONTWAIT);
 	if (n == 0) {
 		conn_close(c, "client closed before its ClientHello");
 		return;
 	}
-	if (n < 0 && errno != EAGAIN && errno != EINTR) {
-		conn_close(c, strerror(errno));
+	if (n < 0) {
+		if (errno == EAGAIN)
+			c->up.readable = false;
+		else if (errno != EINTR)
+			conn_close(c, strerror(errno));
 		return;
 	}
-	if (n > 0) {
-		c->hello_len += (size_t)n;
-		status = tlshello_parse(buf, c->hello_len, &th);
-		if (status != TLSHELLO_NEED_MORE ||
-		    c->hello_len == TLSHELLO_MAX) {
-			c->up.readable = (size_t)n == room;
-			judge(c, buf, ident, &th, status);
-			return;
-		}
+	c->hello_len += (size_t)n;
+	status = tlshello_parse(buf, c->hello_len, &th);
+	if (status != TLSHELLO_NEED_MORE || c->hello_len == TLSHELLO_MAX) {
+		c->up.readable = (size_t)n == room;
+		judge(c, buf, &th, status);
+		return;
 	}
 	/* Drained: after the FIN nothing more will come. */
 	c->up.readable = false;
-	if (n > 0 && c->up.fin_seen) {
+	if (c->up.fin_seen) {
 		conn_close(c, "client closed before its ClientHello");
 		return;
 	}
-	if (wait == NULL) {
-		wait = xmalloc(sizeof(*wait) + c->hello_len);
-		wait->ident = *ident;
-		watch(c, &c->client_ev, c->cfd);
-		arm_timer(c, c->policy->conf->sni_timeout_ms);
-	} else if (n > 0)
-		wait = xreallocarray(wait, 1, sizeof(*wait) + c->hello_len);
-	memcpy(wait->hello, buf, c->hello_len);
-	c->wait = wait;
+	c->partial = xreallocarray(c->partial, 1, c->hello_len);
+	memcpy(c->partial, buf, c->hello_len);
 }
 
 /*
@@ -836,7 +818,7 @@ conn_event(evutil_socket_t fd, short what, void *arg)
 	switch (c->state) {
 	case CONN_HELLO:
 		if (in == &c->up && in->readable)
-			read_hello(c, NULL);
+			read_hello(c);
 		break;
 	case CONN_CONNECTING:
 		if (in == &c->down && (what & EV_WRITE))
@@ -926,11 +908,12 @@ accept_conn(struct evconnlistener *evl, evutil_socket_t fd,
 		return;
 	}
 	/*
-	 * By the time the listener is woken the ClientHello has often come
-	 * too: read it now, without a pass through the loop; the socket is
-	 * watched only if more is needed (c may be gone after this).
+	 * The ClientHello is read when the socket says it has come, not at
+	 * once: woken at the end of the client's handshake, the listener is
+	 * mostly ahead of it, and a read now would mostly find nothing.
 	 */
-	read_hello(c, &ident);
+	watch(c, &c->client_ev, fd);
+	arm_timer(c, conf->sni_timeout_ms);
 }
 
 /* ---------------------------------------------------------- the proxy */
