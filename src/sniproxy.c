@@ -932,6 +932,9 @@ sniproxy_new(struct policy *policy, const struct frontend_shared *shared)
 	sp->window = window_new();
 	sp->shared = *shared;
 	loop_init(&sp->loop, policy, NULL, NULL);
+	/* A level-triggered writable event would fire on every pass. */
+	if (!(event_base_get_features(sp->loop.base) & EV_FEATURE_ET))
+		fatalx("sni-listen needs edge-triggered events (epoll)");
 	LIST_INIT(&sp->listeners);
 	LIST_INIT(&sp->conns);
 	for (size_t i = 0; i < conf->n_sni_listen; i++) {
