@@ -113,6 +113,15 @@ loop_now_seconds(void)
 	return (uint64_t)ts.tv_sec;
 }
 
+uint64_t
+loop_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 double
 loop_elapsed_ms(const struct timespec *start)
 {

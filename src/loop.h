@@ -52,9 +52,11 @@ void loop_stop(struct loop *loop);
 /* Drops the snapshots and frees the event base; events on it must be gone. */
 void loop_destroy(struct loop *loop);
 
-/* Clock helpers for the loops: whole seconds and elapsed milliseconds of
- * CLOCK_MONOTONIC, and a millisecond setting as libevent's timeval. */
+/* Clock helpers for the loops: whole seconds, milliseconds and elapsed
+ * milliseconds of CLOCK_MONOTONIC, and a millisecond setting as libevent's
+ * timeval. */
 uint64_t loop_now_seconds(void);
+uint64_t loop_now_ms(void);
 double loop_elapsed_ms(const struct timespec *start);
 struct timeval loop_timeval(unsigned ms);
 

@@ -5,12 +5,21 @@
  *   within sni-timeout) → judge (policy_sni) → block: a fatal
  *   access_denied alert (RFC 8446 §6.2) and close; pass: connect to the
  *   original destination (SO_ORIGINAL_DST, or the forced "to"), send the
- *   bytes read so far, then relay both ways with splice(2) through a pipe
- *   per direction, half-closes passed on, until both sides are done or the
- *   connection idles out. One "tls" event per connection, at its close.
+ *   bytes read so far, then relay both ways, half-closes passed on, until
+ *   both sides are done or the connection idles out. One "tls" event per
+ *   connection, at its close.
  *
- * A struct sni_conn owns its sockets, pipes, events and buffer;
- * sni_conn_close() copes with every stage. A connection whose destination
+ * Each socket has one edge-triggered event, added once, that reports
+ * readable, writable and the peer's FIN; a relay remembers what it was
+ * told and stops at EAGAIN, so no epoll_ctl follows the first. Small
+ * reads (most replies of a short connection) are copied through one
+ * buffer the proxy shares; once a read fills it, the direction switches
+ * to splice(2) through a pipe of its own, taken from a pool. A read that
+ * comes short after the peer's FIN was seen is the end of the stream: no
+ * read is spent to learn it, and the FIN goes out with the last data.
+ *
+ * A struct sni_conn owns its sockets, pipes, events and buffers;
+ * conn_close() copes with every stage. A connection whose destination
  * is one of hushd's own sni-listen addresses is refused (loop guard).
  *
  * Limits: Linux only (splice, SO_ORIGINAL_DST). A ClientHello that does
@@ -24,6 +33,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -51,6 +61,7 @@
 
 #define CONNECT_TIMEOUT_MS	10000
 #define PIPE_SIZE		(1 << 20)	/* asked of each pipe: fewer, larger splices */
+#define COPY_SIZE		TLSHELLO_MAX	/* reads this large switch to splice */
 #define SPARE_PIPES		256	/* empty pipes kept for the next connections */
 #define CLIENT_SLOTS		1024	/* buckets of the per-client counts */
 
@@ -60,18 +71,26 @@ enum conn_state {
 	CONN_RELAY,
 };
 
-/* One direction of the relay: from one socket, through a pipe, to the other. */
+/*
+ * One direction of the relay: from one socket to the other, copied or,
+ * once it carries bulk, spliced through a pipe. What the events said is
+ * kept until a system call says otherwise (EAGAIN, a short read).
+ */
 struct relay {
-	struct sni_conn	*conn;
 	int		 from;
 	int		 to;
-	int		 pipe[2];
+	int		 pipe[2];	/* -1 until needed */
 	size_t		 pending;	/* bytes in the pipe */
-	bool		 eof;		/* from has closed its side */
+	uint8_t		*rest;		/* of a copy, not yet taken by to */
+	size_t		 rest_len;
+	size_t		 rest_off;	/* sent of it */
+	bool		 splicing;	/* a read filled the copy buffer */
+	bool		 readable;	/* from may have data, or its end */
+	bool		 writable;	/* to may take more */
+	bool		 fin_seen;	/* from's peer has sent its FIN */
+	bool		 eof;		/* from has nothing more */
 	bool		 done;		/* eof passed on to the other side */
 	uint64_t	 bytes;
-	struct event	*readable;	/* on from */
-	struct event	*writable;	/* on to */
 };
 
 struct client_count {
@@ -91,26 +110,32 @@ struct sni_conn {
 	struct addr		 client;
 	struct addr		 dst;
 	struct timespec		 start;
-	uint8_t			*hello;		/* TLSHELLO_MAX bytes */
+	uint8_t			*partial;	/* a ClientHello come in pieces */
+	uint8_t			*hello;		/* its copy while connecting */
 	size_t			 hello_len;
 	size_t			 hello_sent;
-	struct event		*hello_ev;	/* client readable, in CONN_HELLO */
-	struct event		*connect_ev;	/* server writable, connecting */
+	struct event		*client_ev;	/* on cfd, once it is waited for */
+	struct event		*server_ev;	/* on sfd, likewise */
 	struct event		*timer;		/* hello, connect or idle deadline */
+	uint64_t		 active_ms;	/* last event while relaying */
 	struct relay		 up;		/* client → server */
 	struct relay		 down;		/* server → client */
 	/* what was found and decided */
-	struct tlshello		 th;
-	enum tlshello_status	 th_status;
+	bool			 has_mac;
+	uint8_t			 mac[CONF_MAC_LEN];
+	bool			 ech;
 	char			 sni[LIST_NAME_MAX + 1];
 	char			 alpn[64];
-	struct client_ident	 ident;
 	struct verdict		 verdict;
 	struct geo_info		 geo;
 	bool			 dns_seen;
 	char			 dns_name[SEEN_NAME_MAX];
 	const char		*error;
+	/* room for the three events, allocated with the struct */
+	max_align_t		 event_room[];
 };
+
+enum { EVENT_TIMER, EVENT_CLIENT, EVENT_SERVER, EVENTS_PER_CONN };
 
 struct sni_listener {
 	LIST_ENTRY(sni_listener) entry;
@@ -130,12 +155,13 @@ struct sniproxy {
 	LIST_HEAD(, client_count)	 clients[CLIENT_SLOTS];
 	int				 spare[SPARE_PIPES][2];
 	unsigned			 n_spare;
+	uint8_t				 copy[COPY_SIZE];	/* one read at a time */
 	struct worker_stats		 stats;	/* connections by group */
 	struct window			*window;
 };
 
 static void conn_close(struct sni_conn *c, const char *error);
-static void relay_pump(struct sni_conn *c, struct relay *r);
+static void conn_event(evutil_socket_t fd, short what, void *arg);
 
 static void
 arm_timer(struct sni_conn *c, unsigned ms)
@@ -253,14 +279,35 @@ pipe_give(struct sniproxy *sp, int fds[2], bool empty)
 	fds[0] = fds[1] = -1;
 }
 
-static void
-relay_free(struct sniproxy *sp, struct relay *r)
+/* The size of a struct event, rounded up to keep the next one aligned. */
+static size_t
+event_slot_size(void)
 {
-	if (r->readable != NULL)
-		event_free(r->readable);
-	if (r->writable != NULL)
-		event_free(r->writable);
-	pipe_give(sp, r->pipe, r->pending == 0);
+	size_t n = event_get_struct_event_size();
+
+	return (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) *
+	    sizeof(max_align_t);
+}
+
+/* Event slot i in c's own room: no allocation of its own. */
+static struct event *
+conn_event_slot(struct sni_conn *c, unsigned i)
+{
+	return (struct event *)(void *)((char *)c->event_room +
+	    i * event_slot_size());
+}
+
+/* Waits for fd with the one event it keeps for the connection's life. */
+static void
+watch(struct sni_conn *c, struct event **ev, int fd)
+{
+	if (*ev != NULL)
+		return;
+	*ev = conn_event_slot(c, ev == &c->client_ev ? EVENT_CLIENT :
+	    EVENT_SERVER);
+	event_assign(*ev, c->sp->loop.base, fd, EV_READ | EV_WRITE |
+	    EV_CLOSED | EV_ET | EV_PERSIST, conn_event, c);
+	event_add(*ev, NULL);
 }
 
 /* Counts the connection and keeps it among the recent decisions. */
@@ -270,14 +317,19 @@ note_decision(struct sni_conn *c)
 	struct sniproxy *sp = c->sp;
 	const struct verdict *v = &c->verdict;
 	struct window_entry e = { .t = loop_now_seconds(), .kind = 1 };
+	struct client_ident id = {
+		.addr = (struct sockaddr *)&c->client.ss,
+		.has_mac = c->has_mac,
+	};
 
 	if (v->group == NULL)
 		return;		/* refused before it was judged */
+	memcpy(id.mac, c->mac, sizeof(id.mac));
 	tally_add(&sp->stats.by_group, v->group, v->action);
 	if (v->action == POLICY_BLOCK)
 		tally_add(&sp->stats.blocked_by_list, v->list ? v->list :
 		    policy_reason_name(v->reason), 0);
-	window_entry_fill(&e, v, &c->ident,
+	window_entry_fill(&e, v, &id,
 	    c->sni[0] != '\0' ? c->sni : c->dns_seen ? c->dns_name : "");
 	if (geo_enabled(c->policy->geo)) {
 		memcpy(e.cc, c->geo.cc, sizeof(e.cc));
@@ -286,19 +338,19 @@ note_decision(struct sni_conn *c)
 	window_add(sp->window, &e);
 }
 
+/* The connection's "tls" event, built only when there is a log to take it. */
 static void
-conn_log(struct sni_conn *c)
+conn_event_write(struct sni_conn *c)
 {
-	const struct client_ident *id = &c->ident;
 	struct conn_event ev = {
 		.event = "tls",
 		.client = (struct sockaddr *)&c->client.ss,
-		.mac = id->has_mac ? id->mac : NULL,
-		.vendor = id->has_mac ? oui_vendor(c->sp->shared.oui, id->mac) :
+		.mac = c->has_mac ? c->mac : NULL,
+		.vendor = c->has_mac ? oui_vendor(c->sp->shared.oui, c->mac) :
 		    NULL,
 		.dst = (struct sockaddr *)&c->dst.ss,
 		.sni = c->sni[0] != '\0' ? c->sni : NULL,
-		.ech = c->th_status == TLSHELLO_DONE && c->th.ech,
+		.ech = c->ech,
 		.dns_seen = c->dns_seen,
 		.dns_name = c->dns_seen ? c->dns_name : NULL,
 		.geo = geo_enabled(c->policy->geo) ? &c->geo : NULL,
@@ -310,6 +362,13 @@ conn_log(struct sni_conn *c)
 		.error = c->error,
 	};
 	events_conn(&ev);
+}
+
+static void
+conn_log(struct sni_conn *c)
+{
+	if (events_enabled())
+		conn_event_write(c);
 	note_decision(c);
 }
 
@@ -327,116 +386,233 @@ conn_close(struct sni_conn *c, const char *error)
 	LIST_REMOVE(c, entry);
 	c->sp->n_conns--;
 	client_release(c->counted);
-	if (c->hello_ev != NULL)
-		event_free(c->hello_ev);
-	if (c->connect_ev != NULL)
-		event_free(c->connect_ev);
-	if (c->timer != NULL)
-		event_free(c->timer);
-	relay_free(c->sp, &c->up);
-	relay_free(c->sp, &c->down);
+	if (c->client_ev != NULL)
+		event_del(c->client_ev);
+	if (c->server_ev != NULL)
+		event_del(c->server_ev);
+	event_del(c->timer);
+	pipe_give(c->sp, c->up.pipe, c->up.pending == 0);
+	pipe_give(c->sp, c->down.pipe, c->down.pending == 0);
+	free(c->up.rest);
+	free(c->down.rest);
 	if (c->cfd != -1)
 		close(c->cfd);
 	if (c->sfd != -1)
 		close(c->sfd);
 	policy_unref(c->policy);
+	free(c->partial);
 	free(c->hello);
 	free(c);
 }
 
+/*
+ * The idle timer is armed once and, when it goes off, armed again for what
+ * is left if there was activity meanwhile: cheaper than moving it on
+ * every event.
+ */
 static void
 conn_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	struct sni_conn *c = arg;
+	uint64_t idle;
+	unsigned limit;
 
 	(void)fd;
 	(void)what;
+	if (c->state == CONN_RELAY) {
+		idle = loop_now_ms() - c->active_ms;
+		limit = c->policy->conf->sni_idle_timeout_ms;
+		if (idle < limit) {
+			arm_timer(c, limit - (unsigned)idle);
+			return;
+		}
+	}
 	conn_close(c, c->state == CONN_HELLO ? "no ClientHello in time" :
 	    c->state == CONN_CONNECTING ? "connect timed out" : "idle");
 }
 
 /* ---------------------------------------------------------- relay */
 
-static void
-relay_ready(evutil_socket_t fd, short what, void *arg)
+static struct relay *
+other_relay(struct sni_conn *c, struct relay *r)
 {
-	struct relay *r = arg;
-
-	(void)fd;
-	(void)what;
-	relay_pump(r->conn, r);
+	return r == &c->up ? &c->down : &c->up;
 }
 
-/* Moves what it can through one direction; then waits for what it needs. */
-static void
-relay_pump(struct sni_conn *c, struct relay *r)
+/* Moves what is in r's pipe to its destination; false if c was closed. */
+static bool
+relay_drain(struct sni_conn *c, struct relay *r)
 {
 	ssize_t n;
 
-	for (;;) {
-		if (r->pending == 0 && !r->eof) {
-			n = splice(r->from, NULL, r->pipe[1], NULL, PIPE_SIZE,
-			    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-			if (n > 0)
-				r->pending = (size_t)n;
-			else if (n == 0)
-				r->eof = true;
-			else if (errno != EAGAIN && errno != EINTR) {
-				conn_close(c, strerror(errno));
-				return;
-			}
-		}
-		if (r->pending > 0) {
-			n = splice(r->pipe[0], NULL, r->to, NULL, r->pending,
-			    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-			if (n > 0) {
-				r->pending -= (size_t)n;
-				r->bytes += (uint64_t)n;
-				continue;
-			}
-			if (n < 0 && errno != EAGAIN && errno != EINTR) {
-				conn_close(c, strerror(errno));
-				return;
-			}
-			break;		/* the other side must drain first */
-		}
-		if (r->eof || r->pending == 0)
-			break;
+	n = splice(r->pipe[0], NULL, r->to, NULL, r->pending,
+	    SPLICE_F_MOVE | SPLICE_F_NONBLOCK | (r->eof ? SPLICE_F_MORE : 0));
+	if (n > 0) {
+		r->pending -= (size_t)n;
+		r->bytes += (uint64_t)n;
+		/* Short only when the socket is full; its event comes. */
+		r->writable = r->pending == 0;
+		return true;
 	}
-	if (r->eof && r->pending == 0 && !r->done) {
-		shutdown(r->to, SHUT_WR);
-		r->done = true;
+	if (n < 0 && errno == EINTR)
+		return true;
+	if (n < 0 && errno != EAGAIN) {
+		conn_close(c, strerror(errno));
+		return false;
 	}
-	if (c->up.done && c->down.done) {
-		conn_close(c, NULL);
-		return;
-	}
-	if (r->pending > 0) {
-		event_del(r->readable);
-		event_add(r->writable, NULL);
-	} else {
-		event_del(r->writable);
-		if (!r->eof)
-			event_add(r->readable, NULL);
-		else
-			event_del(r->readable);
-	}
-	arm_timer(c, c->policy->conf->sni_idle_timeout_ms);
+	r->writable = false;
+	return true;
 }
 
+/* Sends what is left of a copy; false if c was closed. */
 static bool
-relay_init(struct sni_conn *c, struct relay *r, int from, int to)
+relay_send_rest(struct sni_conn *c, struct relay *r)
 {
-	r->conn = c;
-	r->from = from;
-	r->to = to;
-	if (!pipe_take(c->sp, r->pipe))
+	ssize_t n;
+
+	n = send(r->to, r->rest + r->rest_off, r->rest_len - r->rest_off,
+	    MSG_NOSIGNAL | MSG_DONTWAIT | (r->eof ? MSG_MORE : 0));
+	if (n < 0) {
+		if (errno == EAGAIN)
+			r->writable = false;
+		else if (errno != EINTR) {
+			conn_close(c, strerror(errno));
+			return false;
+		}
+		return true;
+	}
+	r->rest_off += (size_t)n;
+	r->bytes += (uint64_t)n;
+	if (r->rest_off < r->rest_len) {
+		/* Short only when the socket is full; its event comes. */
+		r->writable = false;
+		return true;
+	}
+	free(r->rest);
+	r->rest = NULL;
+	return true;
+}
+
+/*
+ * A read through the shared buffer, sent on at once; what the destination
+ * does not take waits in a buffer of its own. False if c was closed.
+ */
+static bool
+relay_copy(struct sni_conn *c, struct relay *r)
+{
+	uint8_t *buf = c->sp->copy;
+	ssize_t n, sent = 0;
+
+	n = recv(r->from, buf, COPY_SIZE, 0);
+	if (n <= 0) {
+		if (n == 0)
+			r->eof = true;
+		else if (errno == EAGAIN)
+			r->readable = false;
+		else if (errno != EINTR) {
+			conn_close(c, strerror(errno));
+			return false;
+		}
+		return true;
+	}
+	if (n < COPY_SIZE) {
+		/* Drained; after the FIN, nothing more will come. */
+		r->readable = false;
+		r->eof = r->fin_seen;
+	} else
+		r->splicing = true;
+	if (r->writable) {
+		/* With the end known, the FIN can go in the same segment. */
+		sent = send(r->to, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT |
+		    (r->eof ? MSG_MORE : 0));
+		if (sent < 0 && errno != EAGAIN && errno != EINTR) {
+			conn_close(c, strerror(errno));
+			return false;
+		}
+		/* Short or EAGAIN only when the socket is full. */
+		r->writable = sent == n || (sent < 0 && errno == EINTR);
+		if (sent < 0)
+			sent = 0;
+		r->bytes += (uint64_t)sent;
+	}
+	if (sent == n)
+		return true;
+	r->rest_len = (size_t)(n - sent);
+	r->rest_off = 0;
+	r->rest = xmalloc(r->rest_len);
+	memcpy(r->rest, buf + sent, r->rest_len);
+	return true;
+}
+
+/* A read spliced into r's (empty) pipe. False if c was closed. */
+static bool
+relay_splice(struct sni_conn *c, struct relay *r)
+{
+	ssize_t n;
+
+	if (r->pipe[0] == -1 && !pipe_take(c->sp, r->pipe)) {
+		conn_close(c, "out of pipes");
 		return false;
-	r->readable = event_new(c->sp->loop.base, from, EV_READ | EV_PERSIST,
-	    relay_ready, r);
-	r->writable = event_new(c->sp->loop.base, to, EV_WRITE | EV_PERSIST,
-	    relay_ready, r);
-	return r->readable != NULL && r->writable != NULL;
+	}
+	n = splice(r->from, NULL, r->pipe[1], NULL, PIPE_SIZE,
+	    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	if (n > 0)
+		r->pending = (size_t)n;
+	else if (n == 0)
+		r->eof = true;
+	else if (errno == EAGAIN)
+		r->readable = false;
+	else if (errno != EINTR) {
+		conn_close(c, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Moves what it can through one direction, until a system call says to
+ * wait; the end passed on as a half-close, or left to the close when the
+ * other direction has ended too. False if c was closed.
+ */
+static bool
+relay_pump(struct sni_conn *c, struct relay *r)
+{
+	while (!r->done) {
+		if (r->rest != NULL) {
+			if (!r->writable)
+				return true;
+			if (!relay_send_rest(c, r))
+				return false;
+			continue;
+		}
+		if (r->pending > 0) {
+			if (!r->writable)
+				return true;
+			if (!relay_drain(c, r))
+				return false;
+			continue;
+		}
+		if (r->eof) {
+			r->done = true;
+			if (!other_relay(c, r)->done)
+				shutdown(r->to, SHUT_WR);
+			return true;
+		}
+		if (!r->readable)
+			return true;
+		if (!(r->splicing ? relay_splice(c, r) : relay_copy(c, r)))
+			return false;
+	}
+	return true;
+}
+
+static void
+relay(struct sni_conn *c)
+{
+	if (!relay_pump(c, &c->up) || !relay_pump(c, &c->down))
+		return;
+	if (c->up.done && c->down.done)
+		conn_close(c, NULL);
 }
 
 /* Everything is in place: the ClientHello is on its way, start relaying. */
@@ -444,55 +620,58 @@ static void
 start_relay(struct sni_conn *c)
 {
 	c->state = CONN_RELAY;
-	if (!relay_init(c, &c->up, c->cfd, c->sfd) ||
-	    !relay_init(c, &c->down, c->sfd, c->cfd)) {
-		conn_close(c, "out of pipes");
-		return;
-	}
+	c->up.from = c->down.to = c->cfd;
+	c->up.to = c->down.from = c->sfd;
 	c->up.bytes = c->hello_len;
-	event_add(c->up.readable, NULL);
-	event_add(c->down.readable, NULL);
+	watch(c, &c->client_ev, c->cfd);
+	watch(c, &c->server_ev, c->sfd);
+	c->active_ms = loop_now_ms();
 	arm_timer(c, c->policy->conf->sni_idle_timeout_ms);
+	relay(c);
 }
 
 /* ---------------------------------------------------------- connecting */
 
+/*
+ * Sends the ClientHello, first straight after connect(): over loopback or
+ * a fast LAN the handshake is often done by then. A send on a socket still
+ * connecting fails with EAGAIN, and one whose connect failed with the
+ * connect's error, so no SO_ERROR is asked for.
+ */
 static void
-send_hello(evutil_socket_t fd, short what, void *arg)
+send_hello(struct sni_conn *c, const uint8_t *hello)
 {
-	struct sni_conn *c = arg;
-	int error = 0;
-	socklen_t len = sizeof(error);
 	ssize_t n;
 
-	(void)what;
-	if (c->state == CONN_CONNECTING && c->hello_sent == 0 &&
-	    (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) == -1 ||
-	    error != 0)) {
-		conn_close(c, strerror(error ? error : errno));
-		return;
-	}
 	while (c->hello_sent < c->hello_len) {
-		n = send(fd, c->hello + c->hello_sent, c->hello_len -
-		    c->hello_sent, MSG_NOSIGNAL);
+		n = send(c->sfd, hello + c->hello_sent, c->hello_len -
+		    c->hello_sent, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				return;		/* the event comes back */
-			conn_close(c, strerror(errno));
-			return;
+			if (errno != EAGAIN && errno != EINTR) {
+				conn_close(c, strerror(errno));
+				return;
+			}
+			if (c->hello == NULL) {
+				/* hello is borrowed: keep it till sent. */
+				c->hello = xmalloc(c->hello_len);
+				memcpy(c->hello, hello, c->hello_len);
+				watch(c, &c->server_ev, c->sfd);
+				arm_timer(c, CONNECT_TIMEOUT_MS);
+			}
+			c->up.writable = false;
+			return;		/* the event comes back */
 		}
 		c->hello_sent += (size_t)n;
 	}
-	event_free(c->connect_ev);
-	c->connect_ev = NULL;
 	/* Sent: what was learnt from it is copied; spare idle connections. */
 	free(c->hello);
 	c->hello = NULL;
 	start_relay(c);
 }
 
+/* Connects to the destination and passes hello (hello_len bytes) on. */
 static void
-connect_destination(struct sni_conn *c)
+connect_destination(struct sni_conn *c, const uint8_t *hello)
 {
 	int on = 1;
 
@@ -509,10 +688,7 @@ connect_destination(struct sni_conn *c)
 		conn_close(c, strerror(errno));
 		return;
 	}
-	c->connect_ev = event_new(c->sp->loop.base, c->sfd, EV_WRITE | EV_PERSIST,
-	    send_hello, c);
-	event_add(c->connect_ev, NULL);
-	arm_timer(c, CONNECT_TIMEOUT_MS);
+	send_hello(c, hello);
 }
 
 /* ---------------------------------------------------------- judging */
@@ -542,53 +718,117 @@ look_up_seen(struct sni_conn *c)
 	    loop_now_seconds(), c->dns_name);
 }
 
+/*
+ * Judges the ClientHello in hello (c->hello_len bytes), parsed into th.
+ * The client is identified again: the neighbour table may have learnt it
+ * since accept.
+ */
 static void
-judge(struct sni_conn *c)
+judge(struct sni_conn *c, const uint8_t *hello, const struct tlshello *th,
+    enum tlshello_status status)
 {
+	struct client_ident ident;
 	const char *sni = NULL;
 	size_t sni_len = 0;
 
-	event_free(c->hello_ev);
-	c->hello_ev = NULL;
-	if (c->th_status == TLSHELLO_DONE)
-		sni = policy_hello_names(&c->th, c->sni, &sni_len, c->alpn,
+	ident.addr = (struct sockaddr *)&c->client.ss;
+	neigh_identify(c->sp->shared.neigh, &ident);
+	c->has_mac = ident.has_mac;
+	if (ident.has_mac)
+		memcpy(c->mac, ident.mac, sizeof(c->mac));
+	c->ech = status == TLSHELLO_DONE && th->ech;
+	if (status == TLSHELLO_DONE)
+		sni = policy_hello_names(th, c->sni, &sni_len, c->alpn,
 		    sizeof(c->alpn));
 	look_up_seen(c);
-	policy_sni(c->policy, &c->ident, sni, sni_len,
-	    c->th_status == TLSHELLO_DONE && c->th.ech,
+	policy_sni(c->policy, &ident, sni, sni_len, c->ech,
 	    (struct sockaddr *)&c->dst.ss, c->dns_seen, &c->geo, &c->verdict);
 	if (c->verdict.action == POLICY_BLOCK && c->sp->shared.pause != NULL &&
 	    pause_active(c->sp->shared.pause, c->verdict.group, time(NULL)))
 		c->verdict.action = POLICY_LOG;
+	free(c->partial);
+	c->partial = NULL;
 	if (c->verdict.action == POLICY_BLOCK)
 		send_alert_and_close(c);
 	else
-		connect_destination(c);
+		connect_destination(c, hello);
 }
 
+/*
+ * Reads what has come of the ClientHello, after what came before, into
+ * the shared buffer; judges it once whole (or once TLSHELLO_MAX bytes are
+ * in), else keeps it, in a buffer of its size, and waits for more.
+ */
 static void
-read_hello(evutil_socket_t fd, short what, void *arg)
+read_hello(struct sni_conn *c)
 {
-	struct sni_conn *c = arg;
+	uint8_t *buf = c->sp->copy;
+	size_t room = TLSHELLO_MAX - c->hello_len;
+	enum tlshello_status status;
+	struct tlshello th;
 	ssize_t n;
 
-	(void)what;
-	n = recv(fd, c->hello + c->hello_len, TLSHELLO_MAX - c->hello_len, 0);
+	if (c->partial != NULL)
+		memcpy(buf, c->partial, c->hello_len);
+	n = recv(c->cfd, buf + c->hello_len, room, MSG_DONTWAIT);
 	if (n == 0) {
 		conn_close(c, "client closed before its ClientHello");
 		return;
 	}
 	if (n < 0) {
-		if (errno != EAGAIN && errno != EINTR)
+		if (errno == EAGAIN)
+			c->up.readable = false;
+		else if (errno != EINTR)
 			conn_close(c, strerror(errno));
 		return;
 	}
 	c->hello_len += (size_t)n;
-	c->th_status = tlshello_parse(c->hello, c->hello_len, &c->th);
-	if (c->th_status == TLSHELLO_NEED_MORE &&
-	    c->hello_len < TLSHELLO_MAX)
+	status = tlshello_parse(buf, c->hello_len, &th);
+	if (status != TLSHELLO_NEED_MORE || c->hello_len == TLSHELLO_MAX) {
+		c->up.readable = (size_t)n == room;
+		judge(c, buf, &th, status);
 		return;
-	judge(c);
+	}
+	/* Drained: after the FIN nothing more will come. */
+	c->up.readable = false;
+	if (c->up.fin_seen) {
+		conn_close(c, "client closed before its ClientHello");
+		return;
+	}
+	c->partial = xreallocarray(c->partial, 1, c->hello_len);
+	memcpy(c->partial, buf, c->hello_len);
+}
+
+/*
+ * Every event of a connection's two sockets: noted in the relays, then
+ * acted on as the connection's stage wants.
+ */
+static void
+conn_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct sni_conn *c = arg;
+	struct relay *in = fd == c->cfd ? &c->up : &c->down;
+
+	if (what & EV_READ)
+		in->readable = true;
+	if (what & EV_CLOSED)
+		in->fin_seen = true;
+	if (what & EV_WRITE)
+		other_relay(c, in)->writable = true;
+	switch (c->state) {
+	case CONN_HELLO:
+		if (in == &c->up && in->readable)
+			read_hello(c);
+		break;
+	case CONN_CONNECTING:
+		if (in == &c->down && (what & EV_WRITE))
+			send_hello(c, c->hello);
+		break;
+	case CONN_RELAY:
+		c->active_ms = loop_now_ms();
+		relay(c);
+		break;
+	}
 }
 
 /* ---------------------------------------------------------- accepting */
@@ -617,8 +857,6 @@ is_own_listener(struct sniproxy *sp, const struct addr *dst)
 	return false;
 }
 
-static void read_hello(evutil_socket_t fd, short what, void *arg);
-
 static void
 accept_conn(struct evconnlistener *evl, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
@@ -626,6 +864,7 @@ accept_conn(struct evconnlistener *evl, evutil_socket_t fd,
 	struct sni_listener *l = arg;
 	struct sniproxy *sp = l->sp;
 	const struct conf *conf = sp->loop.policy->conf;
+	struct client_ident ident;
 	struct sni_conn *c;
 
 	(void)evl;
@@ -633,18 +872,20 @@ accept_conn(struct evconnlistener *evl, evutil_socket_t fd,
 		close(fd);
 		return;
 	}
-	c = xcalloc(1, sizeof(*c));
+	c = xcalloc(1, sizeof(*c) + EVENTS_PER_CONN * event_slot_size());
 	c->sp = sp;
 	c->cfd = fd;
 	c->sfd = -1;
 	c->up.pipe[0] = c->up.pipe[1] = -1;
 	c->down.pipe[0] = c->down.pipe[1] = -1;
+	c->up.writable = c->down.writable = true;
 	clock_gettime(CLOCK_MONOTONIC, &c->start);
 	memcpy(&c->client.ss, sa, (size_t)salen);
 	c->client.len = (socklen_t)salen;
 	LIST_INSERT_HEAD(&sp->conns, c, entry);
 	sp->n_conns++;
-	c->timer = evtimer_new(sp->loop.base, conn_timeout, c);
+	c->timer = conn_event_slot(c, EVENT_TIMER);
+	evtimer_assign(c->timer, sp->loop.base, conn_timeout, c);
 	if ((c->counted = client_take(sp, sa, conf->sni_max_per_client)) ==
 	    NULL) {
 		conn_close(c, "too many connections from this client");
@@ -652,9 +893,12 @@ accept_conn(struct evconnlistener *evl, evutil_socket_t fd,
 	}
 	/* Who it is, for the event even if it ends before it is judged. */
 	c->policy = policy_ref(sp->loop.policy);
-	c->ident.addr = (struct sockaddr *)&c->client.ss;
-	neigh_identify(sp->shared.neigh, &c->ident);
-	policy_client(c->policy, &c->ident, &c->verdict);
+	ident.addr = (struct sockaddr *)&c->client.ss;
+	neigh_identify(sp->shared.neigh, &ident);
+	c->has_mac = ident.has_mac;
+	if (ident.has_mac)
+		memcpy(c->mac, ident.mac, sizeof(c->mac));
+	policy_client(c->policy, &ident, &c->verdict);
 	if (l->forced)
 		c->dst = l->to;
 	else if (!original_destination(fd, sa, &c->dst) ||
@@ -663,17 +907,13 @@ accept_conn(struct evconnlistener *evl, evutil_socket_t fd,
 		conn_close(c, "no original destination");
 		return;
 	}
-	c->hello = xmalloc(TLSHELLO_MAX);
-	c->hello_ev = event_new(sp->loop.base, fd, EV_READ | EV_PERSIST, read_hello,
-	    c);
-	event_add(c->hello_ev, NULL);
-	arm_timer(c, conf->sni_timeout_ms);
 	/*
-	 * By the time the listener is woken the ClientHello has often come
-	 * too: read it now, without a pass through the loop; the event added
-	 * above then costs no system call (c may be gone after this).
+	 * The ClientHello is read when the socket says it has come, not at
+	 * once: woken at the end of the client's handshake, the listener is
+	 * mostly ahead of it, and a read now would mostly find nothing.
 	 */
-	read_hello(fd, EV_READ, c);
+	watch(c, &c->client_ev, fd);
+	arm_timer(c, conf->sni_timeout_ms);
 }
 
 /* ---------------------------------------------------------- the proxy */
@@ -692,6 +932,9 @@ sniproxy_new(struct policy *policy, const struct frontend_shared *shared)
 	sp->window = window_new();
 	sp->shared = *shared;
 	loop_init(&sp->loop, policy, NULL, NULL);
+	/* A level-triggered writable event would fire on every pass. */
+	if (!(event_base_get_features(sp->loop.base) & EV_FEATURE_ET))
+		fatalx("sni-listen needs edge-triggered events (epoll)");
 	LIST_INIT(&sp->listeners);
 	LIST_INIT(&sp->conns);
 	for (size_t i = 0; i < conf->n_sni_listen; i++) {

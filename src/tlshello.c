@@ -157,6 +157,15 @@ cursor_number(struct cursor *c, size_t end, size_t n, size_t *value)
 	if (end - c->hoff < n)
 		return TLSHELLO_MALFORMED;
 	*value = 0;
+	if (c->record_left >= n && c->len - c->pos >= n) {
+		/* The usual case: all n bytes here, in this record. */
+		for (size_t i = 0; i < n; i++)
+			*value = *value << 8 | c->buf[c->pos + i];
+		c->pos += n;
+		c->record_left -= n;
+		c->hoff += n;
+		return TLSHELLO_DONE;
+	}
 	for (size_t i = 0; i < n; i++) {
 		if ((status = cursor_u8(c, end, &byte)) != TLSHELLO_DONE)
 			return status;
@@ -409,20 +418,66 @@ parse_extension(struct cursor *c, uint16_t type, size_t end,
 }
 
 /* Extensions up to end, each type at most once (RFC 8446 §4.2). */
+/*
+ * The extension types met so far, to refuse a duplicate: those below 64
+ * (the registry's usual ones) in a bit mask, a few others in a list and,
+ * past that, every type in a bitmap, cleared only when a ClientHello
+ * needs it, since clearing 8 KiB for each one is most of a parse.
+ */
+#define SEEN_HIGH_MAX	32
+
+struct seen_types {
+	uint64_t	 low;
+	size_t		 n_high;
+	uint16_t	 high[SEEN_HIGH_MAX];
+	uint8_t		 all[65536 / 8];	/* once n_high is past the list */
+};
+
+/* Notes type; false if it was met before. */
+static bool
+seen_add(struct seen_types *seen, uint16_t type)
+{
+	if (type < 64) {
+		if (seen->low & (UINT64_C(1) << type))
+			return false;
+		seen->low |= UINT64_C(1) << type;
+		return true;
+	}
+	if (seen->n_high == SEEN_HIGH_MAX) {
+		memset(seen->all, 0, sizeof(seen->all));
+		for (size_t i = 0; i < SEEN_HIGH_MAX; i++)
+			seen->all[seen->high[i] / 8] |=
+			    (uint8_t)(1u << (seen->high[i] % 8));
+		seen->n_high++;
+	}
+	if (seen->n_high > SEEN_HIGH_MAX) {
+		if (seen->all[type / 8] & (1u << (type % 8)))
+			return false;
+		seen->all[type / 8] |= (uint8_t)(1u << (type % 8));
+		return true;
+	}
+	for (size_t i = 0; i < seen->n_high; i++)
+		if (seen->high[i] == type)
+			return false;
+	seen->high[seen->n_high++] = type;
+	return true;
+}
+
 static enum tlshello_status
 parse_extensions(struct cursor *c, size_t end, struct tlshello *out)
 {
-	uint8_t seen[65536 / 8];
+	struct seen_types seen;		/* seen.all is cleared if needed */
 	enum tlshello_status status;
 	size_t type, data_len, data_end;
 
-	memset(seen, 0, sizeof(seen));
+	seen.low = 0;
+	seen.n_high = 0;
+
 	while (c->hoff != end) {
 		if ((status = cursor_number(c, end, 2, &type)) != TLSHELLO_DONE)
 			return status;
-		if (seen[type / 8] & (1u << (type % 8)))
+		if (!seen_add(&seen, (uint16_t)type))
 			return TLSHELLO_MALFORMED;
-		seen[type / 8] |= (uint8_t)(1u << (type % 8));
 		if ((status = cursor_length(c, end, 2, &data_len)) !=
 		    TLSHELLO_DONE)
 			return status;

@@ -210,6 +210,137 @@ class SniProxy(HushdTestCase):
             s.settimeout(5)
             self.assertEqual(s.recv(100), ALERT_ACCESS_DENIED)
 
+    def scripted_server(self, script):
+        """A TCP server that runs script(conn) on its one connection."""
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(4)
+        self.addCleanup(sock.close)
+        errors = []
+
+        def run():
+            try:
+                conn, _ = sock.accept()
+                with conn:
+                    conn.settimeout(5)
+                    script(conn)
+            except Exception as e:   # reported by the test
+                errors.append(e)
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        return sock.getsockname()[1], thread, errors
+
+    @staticmethod
+    def read_to_eof(conn):
+        data = b""
+        while True:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return data
+            data += chunk
+
+    def test_half_closes_passed_both_ways(self):
+        hello = client_hello("half.example")
+        upload = os.urandom(3 * 1024 * 1024 + 17)
+        got = {}
+
+        def server(conn):
+            # The client's whole stream, up to its half-close...
+            got["up"] = self.read_to_eof(conn)
+            # ...then a small reply, then a large one, then ours.
+            conn.sendall(b"small reply")
+            time.sleep(0.1)
+            conn.sendall(upload[::-1])
+            conn.shutdown(socket.SHUT_WR)
+            got["after"] = self.read_to_eof(conn)
+        port, thread, errors = self.scripted_server(server)
+        hushd = self.start(port)
+        with socket.create_connection(("127.0.0.1", self.sni_port)) as s:
+            s.settimeout(5)
+            s.sendall(hello + upload)
+            s.shutdown(socket.SHUT_WR)
+            self.assertEqual(self.read_to_eof(s), b"small reply" +
+                             upload[::-1])
+        thread.join(5)
+        self.assertEqual(errors, [])
+        self.assertEqual(got["up"], hello + upload)
+        self.assertEqual(got["after"], b"")
+        wait_for(lambda: self.tls_events(hushd), 5, "the tls event")
+        e = self.tls_events(hushd)[0]
+        self.assertEqual((e["sni"], e["bytes_up"], e["bytes_down"]),
+                         ("half.example", len(hello) + len(upload),
+                          len(upload) + 11), e)
+
+    def test_small_writes_to_a_server_that_waits_arrive_intact(self):
+        # Small pieces are copied, not spliced: with the server not reading
+        # for a while, hushd's sends to it come short and what is left
+        # must wait, in order.
+        hello = client_hello("pieces.example")
+        pieces = [os.urandom(4000 + i % 90) for i in range(2000)]
+        got = {}
+
+        def server(conn):
+            time.sleep(1.5)
+            got["up"] = self.read_to_eof(conn)
+            conn.sendall(b"done")
+        port, thread, errors = self.scripted_server(server)
+        hushd = self.start(port)
+        with socket.create_connection(("127.0.0.1", self.sni_port)) as s:
+            s.settimeout(10)
+            s.sendall(hello)
+            for piece in pieces:
+                s.sendall(piece)
+                time.sleep(0.0002)
+            s.shutdown(socket.SHUT_WR)
+            self.assertEqual(self.read_to_eof(s), b"done")
+        thread.join(10)
+        self.assertEqual(errors, [])
+        self.assertEqual(got["up"], hello + b"".join(pieces))
+        wait_for(lambda: self.tls_events(hushd), 5, "the tls event")
+        e = self.tls_events(hushd)[0]
+        self.assertEqual((e["bytes_up"], e["bytes_down"]),
+                         (len(got["up"]), 4), e)
+
+    def test_server_half_close_then_client_still_sends(self):
+        hello = client_hello("later.example")
+        got = {}
+
+        def server(conn):
+            data = b""
+            while len(data) < len(hello):
+                data += conn.recv(65536)
+            conn.sendall(b"x" * 100)
+            conn.shutdown(socket.SHUT_WR)
+            got["up"] = data + self.read_to_eof(conn)
+        port, thread, errors = self.scripted_server(server)
+        self.start(port)
+        with socket.create_connection(("127.0.0.1", self.sni_port)) as s:
+            s.settimeout(5)
+            s.sendall(hello)
+            self.assertEqual(self.read_to_eof(s), b"x" * 100)
+            s.sendall(b"after the server's half-close")
+        thread.join(5)
+        self.assertEqual(errors, [])
+        self.assertEqual(got["up"], hello + b"after the server's half-close")
+
+    def test_idle_connection_cut(self):
+        def server(conn):
+            self.read_to_eof(conn)
+        port, thread, errors = self.scripted_server(server)
+        hushd = self.start(port, ["sni-idle-timeout 1s"])
+        with socket.create_connection(("127.0.0.1", self.sni_port)) as s:
+            s.settimeout(5)
+            s.sendall(client_hello("idle.example"))
+            time.sleep(0.6)
+            s.sendall(b"still here")     # activity puts the cut off
+            started = time.monotonic()
+            self.assertEqual(s.recv(100), b"")
+            self.assertGreater(time.monotonic() - started, 0.7)
+            self.assertLess(time.monotonic() - started, 2.5)
+        wait_for(lambda: any(e.get("error") == "idle"
+                             for e in self.tls_events(hushd)), 5,
+                 "the idle connection's event")
+
     def test_no_sni_judged_by_sni_missing(self):
         counter = Counter()
         self.addCleanup(counter.close)

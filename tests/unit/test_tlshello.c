@@ -855,6 +855,27 @@ test_duplicate_extensions(void **state)
 	hello_end(&b);
 	parse_built(&b, buf, &h);
 	assert_span(h.sni, "a.example");
+
+	/* Many types above 63: kept in a list, then in a bitmap. */
+	for (size_t n = 30; n <= 40; n++) {
+		for (size_t dup = 0; dup < n; dup += 8) {
+			hello_begin(&b);
+			ext_sni(&b, "a.example", 9);
+			for (size_t i = 0; i < n; i++)
+				ext_raw(&b, (uint16_t)(0x1000 + i * 3), NULL,
+				    0);
+			ext_raw(&b, (uint16_t)(0x1000 + dup * 3), NULL, 0);
+			hello_end(&b);
+			assert_built(&b, TLSHELLO_MALFORMED);
+		}
+		hello_begin(&b);
+		for (size_t i = 0; i < n; i++)
+			ext_raw(&b, (uint16_t)(0x1000 + i * 3), NULL, 0);
+		ext_sni(&b, "a.example", 9);
+		hello_end(&b);
+		parse_built(&b, buf, &h);
+		assert_span(h.sni, "a.example");
+	}
 }
 
 struct name_case {
