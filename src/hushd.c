@@ -684,6 +684,12 @@ main(int argc, char **argv)
 	metrics_free(st.metrics);
 	remote_free(st.remote);
 	event_free(st.remote_reload);
+	/*
+	 * The HTTP connections just freed may still have deferred callbacks
+	 * queued, each holding a reference: one pass lets them drop it, or
+	 * their buffers would outlive the base.
+	 */
+	event_base_loop(st.base, EVLOOP_NONBLOCK);
 	free(st.stats);
 	free(st.windows);
 	for (unsigned i = 0; i < st.n_loops; i++)
