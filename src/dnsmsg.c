@@ -181,7 +181,9 @@ struct layout {
 /*
  * Walks every section of a message before anything reads it, refusing
  * what must never be parsed further: records running past the end,
- * pointers that do not point back, more than one OPT (RFC 6891 §6.1.1).
+ * pointers that do not point back, more than one OPT (RFC 6891 §6.1.1),
+ * a TSIG that is not the last record (RFC 8945 §5.1; ldns would also
+ * lose all but the last of several).
  * When ttls is not NULL, records the offset of every TTL field but the OPT
  * record's.
  */
@@ -207,6 +209,8 @@ walk_message(const uint8_t *buf, size_t len, struct layout *layout,
 			return false;
 		uint16_t type = read16(buf + pos);
 		uint16_t rdlen = read16(buf + pos + 8);
+		if (type == LDNS_RR_TYPE_TSIG && i + 1 != rrs)
+			return false;
 		if (type == LDNS_RR_TYPE_OPT) {
 			if (layout->opt != 0 || buf[owner] != 0)
 				return false;

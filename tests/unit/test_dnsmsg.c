@@ -441,6 +441,36 @@ test_query_formerr_two_opts(void **state)
 	assert_formerr(buf, sizeof(buf));
 }
 
+/*
+ * RFC 8945 §5.1: a TSIG is the last record. Two of them are refused before
+ * ldns sees them (it would keep only the last), and so is one followed by
+ * another record; the error answer is the header alone.
+ */
+static void
+test_query_formerr_tsig_not_last(void **state)
+{
+#define TSIG_EMPTY	0x00, 0x00, 0xfa, 0x00, 0xff, 0, 0, 0, 0, 0x00, 0x00
+	static const uint8_t two[] = {
+		HEADER(1, 0, 0, 2),
+		0x01, 'a', 0x04, 't', 'e', 's', 't', 0x00, 0x00, 0x01, 0x00, 0x01,
+		TSIG_EMPTY, TSIG_EMPTY,
+	};
+	static const uint8_t then_opt[] = {
+		HEADER(1, 0, 0, 2),
+		0x01, 'a', 0x04, 't', 'e', 's', 't', 0x00, 0x00, 0x01, 0x00, 0x01,
+		TSIG_EMPTY,
+		0x00, 0x00, 0x29, 0x10, 0x00, 0, 0, 0, 0, 0x00, 0x00,
+	};
+#undef TSIG_EMPTY
+	uint8_t out[512];
+
+	(void)state;
+	assert_formerr(two, sizeof(two));
+	assert_formerr(then_opt, sizeof(then_opt));
+	assert_int_equal(dnsmsg_error(two, sizeof(two), LDNS_RCODE_FORMERR, out,
+	    sizeof(out)), HEADER_LEN);
+}
+
 static void
 test_query_formerr_pointers(void **state)
 {
@@ -1819,6 +1849,7 @@ main(void)
 		cmocka_unit_test(test_query_formerr_records),
 		cmocka_unit_test(test_query_formerr_two_questions),
 		cmocka_unit_test(test_query_formerr_two_opts),
+		cmocka_unit_test(test_query_formerr_tsig_not_last),
 		cmocka_unit_test(test_query_formerr_pointers),
 		cmocka_unit_test(test_query_formerr_overruns),
 		cmocka_unit_test(test_query_truncated_prefixes),
