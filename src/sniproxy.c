@@ -945,6 +945,8 @@ sniproxy_new(struct policy *policy, const struct frontend_shared *shared)
 		if (fd == -1)
 			fatal("socket");
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+		/* Inherited by every accepted socket: a relay adds no delay. */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 		if (cl->listen.ss.ss_family == AF_INET6)
 			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
 			    sizeof(on));
