@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "cache.h"
 #include "siphash.h"
 #include "log.h"
@@ -245,21 +246,7 @@ cache_put(struct cache *cache, const struct cache_key *key,
 	cache->stats.inserts++;
 }
 
-static uint32_t
-read_u32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
 
-static void
-write_u32(uint8_t *p, uint32_t value)
-{
-	p[0] = (uint8_t)(value >> 24);
-	p[1] = (uint8_t)(value >> 16);
-	p[2] = (uint8_t)(value >> 8);
-	p[3] = (uint8_t)value;
-}
 
 size_t
 cache_get(struct cache *cache, const struct cache_key *key,
@@ -290,8 +277,8 @@ cache_get(struct cache *cache, const struct cache_key *key,
 	elapsed = now > entry->inserted ? now - entry->inserted : 0;
 	for (size_t i = 0; i < entry->n_offsets; i++) {
 		uint8_t *field = out + entry->ttl_offsets[i];
-		uint32_t ttl = read_u32(field);
-		write_u32(field, ttl > elapsed ? (uint32_t)(ttl - elapsed) : 0);
+		uint32_t ttl = get_be32(field);
+		put_be32(field, ttl > elapsed ? (uint32_t)(ttl - elapsed) : 0);
 	}
 
 	lru_unlink(cache, entry);

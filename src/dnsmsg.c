@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "bytes.h"
 #include "dnsmsg.h"
 #include "log.h"
 
@@ -29,18 +30,7 @@
 #define DNS_FLAG_QR	0x80	/* in byte 2 */
 #define DNS_FLAG_TC	0x02	/* in byte 2 */
 
-static uint16_t
-read16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
 
-static uint32_t
-read32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
 
 void
 dnsmsg_set_id(uint8_t *buf, uint16_t id)
@@ -192,8 +182,8 @@ walk_message(const uint8_t *buf, size_t len, struct layout *layout,
     struct dnsreply *ttls)
 {
 	size_t pos = DNS_HEADER_LEN;
-	unsigned qd = read16(buf + 4), an = read16(buf + 6);
-	unsigned rrs = an + read16(buf + 8) + read16(buf + 10);
+	unsigned qd = get_be16(buf + 4), an = get_be16(buf + 6);
+	unsigned rrs = an + get_be16(buf + 8) + get_be16(buf + 10);
 
 	memset(layout, 0, sizeof(*layout));
 	for (unsigned i = 0; i < qd; i++) {
@@ -207,8 +197,8 @@ walk_message(const uint8_t *buf, size_t len, struct layout *layout,
 		size_t owner = pos;
 		if (!skip_name(buf, len, &pos) || len - pos < 10)
 			return false;
-		uint16_t type = read16(buf + pos);
-		uint16_t rdlen = read16(buf + pos + 8);
+		uint16_t type = get_be16(buf + pos);
+		uint16_t rdlen = get_be16(buf + pos + 8);
 		if (type == LDNS_RR_TYPE_TSIG && i + 1 != rrs)
 			return false;
 		if (type == LDNS_RR_TYPE_OPT) {
@@ -216,7 +206,7 @@ walk_message(const uint8_t *buf, size_t len, struct layout *layout,
 				return false;
 			layout->opt = pos;
 		} else if (ttls != NULL) {
-			uint32_t ttl = read32(buf + pos + 4);
+			uint32_t ttl = get_be32(buf + pos + 4);
 			if (ttl < ttls->min_ttl)
 				ttls->min_ttl = ttl;
 			if (ttls->uncacheable)
@@ -258,22 +248,22 @@ dnsmsg_parse_query(const uint8_t *buf, size_t len, struct dnsq *q)
 	memset(q, 0, sizeof(*q));
 	if (len < DNS_HEADER_LEN || (buf[2] & DNS_FLAG_QR) != 0)
 		return DNSMSG_DROP;
-	q->id = read16(buf);
+	q->id = get_be16(buf);
 	if (((buf[2] >> 3) & 0x0f) != LDNS_PACKET_QUERY)
 		return DNSMSG_NOTIMP;
-	if (read16(buf + 4) != 1 || read16(buf + 6) != 0 ||
-	    read16(buf + 8) != 0)
+	if (get_be16(buf + 4) != 1 || get_be16(buf + 6) != 0 ||
+	    get_be16(buf + 8) != 0)
 		return DNSMSG_FORMERR;
 	if (!walk_message(buf, len, &layout, NULL) ||
 	    !name_text(buf, len, DNS_HEADER_LEN, q->qname, sizeof(q->qname),
 	    &q->qname_len))
 		return DNSMSG_FORMERR;
-	q->qtype = read16(buf + layout.question_end - 4);
-	q->qclass = read16(buf + layout.question_end - 2);
+	q->qtype = get_be16(buf + layout.question_end - 4);
+	q->qclass = get_be16(buf + layout.question_end - 2);
 	q->question_end = layout.question_end;
 	q->udp_size = 512;
 	if (layout.opt != 0) {
-		uint16_t size = read16(buf + layout.opt + 2);
+		uint16_t size = get_be16(buf + layout.opt + 2);
 		q->has_edns = true;
 		q->do_bit = (buf[layout.opt + 6] & 0x80) != 0;
 		q->udp_size = size < 512 ? 512 : size;
@@ -288,9 +278,9 @@ negative_ttl(const uint8_t *buf, size_t len, size_t pos, unsigned count)
 	for (unsigned i = 0; i < count; i++) {
 		if (!skip_name(buf, len, &pos) || len - pos < 10)
 			return 0;
-		uint16_t type = read16(buf + pos);
-		uint32_t ttl = read32(buf + pos + 4);
-		size_t rdata = pos + 10, end = rdata + read16(buf + pos + 8);
+		uint16_t type = get_be16(buf + pos);
+		uint32_t ttl = get_be32(buf + pos + 4);
+		size_t rdata = pos + 10, end = rdata + get_be16(buf + pos + 8);
 		pos = end;
 		if (type != LDNS_RR_TYPE_SOA)
 			continue;
@@ -298,7 +288,7 @@ negative_ttl(const uint8_t *buf, size_t len, size_t pos, unsigned count)
 		if (!skip_name(buf, end, &rdata) ||
 		    !skip_name(buf, end, &rdata) || end - rdata != 20)
 			return 0;
-		uint32_t minimum = read32(buf + rdata + 16);
+		uint32_t minimum = get_be32(buf + rdata + 16);
 		ttl = ttl < minimum ? ttl : minimum;
 		return ttl < DNSMSG_MAX_CACHE_TTL ? ttl : DNSMSG_MAX_CACHE_TTL;
 	}
@@ -314,8 +304,8 @@ collect_answers(const uint8_t *buf, size_t len, const struct layout *layout,
 
 	while (pos < layout->answer_end) {
 		skip_name(buf, len, &pos);	/* checked by walk_message() */
-		uint16_t type = read16(buf + pos);
-		uint16_t rdlen = read16(buf + pos + 8);
+		uint16_t type = get_be16(buf + pos);
+		uint16_t rdlen = get_be16(buf + pos + 8);
 		size_t rdata = pos + 10;
 
 		pos = rdata + rdlen;
@@ -350,15 +340,15 @@ dnsmsg_parse_reply(const uint8_t *buf, size_t len, const struct dnsq *q,
 	out->min_ttl = DNSMSG_MAX_CACHE_TTL;
 	if (len < DNS_HEADER_LEN)
 		return DNSMSG_FORMERR;
-	if (read16(buf) != id || (buf[2] & DNS_FLAG_QR) == 0)
+	if (get_be16(buf) != id || (buf[2] & DNS_FLAG_QR) == 0)
 		return DNSMSG_MISMATCH;
 	if (!walk_message(buf, len, &layout, out))
 		return DNSMSG_FORMERR;
-	if (read16(buf + 4) != 1 ||
+	if (get_be16(buf + 4) != 1 ||
 	    !name_text(buf, len, DNS_HEADER_LEN, name, sizeof(name), NULL) ||
 	    strcmp(name, q->qname) != 0 ||
-	    read16(buf + layout.question_end - 4) != q->qtype ||
-	    read16(buf + layout.question_end - 2) != q->qclass)
+	    get_be16(buf + layout.question_end - 4) != q->qtype ||
+	    get_be16(buf + layout.question_end - 2) != q->qclass)
 		return DNSMSG_MISMATCH;
 	out->rcode = buf[3] & 0x0f;
 	out->tc = (buf[2] & DNS_FLAG_TC) != 0;
@@ -371,9 +361,9 @@ dnsmsg_parse_reply(const uint8_t *buf, size_t len, const struct dnsq *q,
 	 */
 	out->cache_ttl = out->min_ttl;
 	if (out->rcode == LDNS_RCODE_NXDOMAIN ||
-	    (out->rcode == LDNS_RCODE_NOERROR && read16(buf + 6) == 0)) {
+	    (out->rcode == LDNS_RCODE_NOERROR && get_be16(buf + 6) == 0)) {
 		uint32_t negative = negative_ttl(buf, len, layout.answer_end,
-		    read16(buf + 8));
+		    get_be16(buf + 8));
 		if (negative < out->cache_ttl)
 			out->cache_ttl = negative;
 	} else if (out->rcode != LDNS_RCODE_NOERROR)
@@ -588,13 +578,13 @@ static bool
 strip_last_opt(uint8_t *reply, size_t *len)
 {
 	struct layout layout;
-	unsigned ar = read16(reply + 10);
+	unsigned ar = get_be16(reply + 10);
 
 	if (!walk_message(reply, *len, &layout, NULL))
 		return false;
 	if (layout.opt == 0)
 		return true;
-	if (layout.opt + 10 + read16(reply + layout.opt + 8) != *len)
+	if (layout.opt + 10 + get_be16(reply + layout.opt + 8) != *len)
 		return false;
 	*len = layout.opt - 1;		/* the OPT's owner, the root */
 	reply[10] = (uint8_t)((ar - 1) >> 8);
@@ -616,7 +606,7 @@ dnsmsg_fit(uint8_t *reply, size_t len, size_t cap, const struct dnsq *q,
 	if (!q->has_edns)
 		limit = 512;
 	/* An additional section may hold an OPT the client did not ask for. */
-	strip_opt = !q->has_edns && read16(reply + 10) != 0;
+	strip_opt = !q->has_edns && get_be16(reply + 10) != 0;
 	if (strip_opt && strip_last_opt(reply, &len))
 		strip_opt = false;
 	if (!strip_opt && !(udp && len > limit))
@@ -683,8 +673,8 @@ params_without_ech(const ldns_rdf *params)
 	while (off < len) {
 		if (len - off < 4)
 			goto malformed;
-		uint16_t key = read16(data + off);
-		size_t value = read16(data + off + 2);
+		uint16_t key = get_be16(data + off);
+		size_t value = get_be16(data + off + 2);
 		if (len - off - 4 < value)
 			goto malformed;
 		if (key == 5)

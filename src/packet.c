@@ -6,20 +6,10 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "packet.h"
 
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
 
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
 
 /* Transport header at buf (len bytes present, of full bytes sent). */
 static enum packet_status
@@ -31,7 +21,7 @@ transport(const uint8_t *buf, size_t len, size_t full, struct packet *out)
 	if (out->proto == IPPROTO_UDP) {
 		if (len < 8)
 			return PACKET_TRUNCATED;
-		size_t ulen = get16(buf + 4);
+		size_t ulen = get_be16(buf + 4);
 		if (ulen < 8 || ulen > full)
 			return PACKET_MALFORMED;
 		hlen = 8;
@@ -44,12 +34,12 @@ transport(const uint8_t *buf, size_t len, size_t full, struct packet *out)
 			return PACKET_MALFORMED;
 		if (len < hlen)
 			return PACKET_TRUNCATED;
-		out->seq = get32(buf + 4);
+		out->seq = get_be32(buf + 4);
 		out->tcp_flags = buf[13];
 	} else
 		return PACKET_OTHER;
-	sport = get16(buf);
-	dport = get16(buf + 2);
+	sport = get_be16(buf);
+	dport = get_be16(buf + 2);
 	if (out->src.ss_family == AF_INET) {
 		((struct sockaddr_in *)&out->src)->sin_port = htons(sport);
 		((struct sockaddr_in *)&out->dst)->sin_port = htons(dport);
@@ -73,12 +63,12 @@ parse_v4(const uint8_t *buf, size_t caplen, struct packet *out)
 	if (caplen < 20)
 		return PACKET_TRUNCATED;
 	hlen = (size_t)(buf[0] & 0x0f) * 4;
-	total = get16(buf + 2);
+	total = get_be16(buf + 2);
 	if (hlen < 20 || total < hlen)
 		return PACKET_MALFORMED;
 	if (caplen < hlen)
 		return PACKET_TRUNCATED;
-	if ((get16(buf + 6) & 0x1fff) != 0)
+	if ((get_be16(buf + 6) & 0x1fff) != 0)
 		return PACKET_FRAGMENT;		/* offset > 0 */
 	src->sin_family = dst->sin_family = AF_INET;
 	memcpy(&src->sin_addr, buf + 12, 4);
@@ -99,7 +89,7 @@ parse_v6(const uint8_t *buf, size_t caplen, struct packet *out)
 
 	if (caplen < 40)
 		return PACKET_TRUNCATED;
-	total = 40 + (size_t)get16(buf + 4);
+	total = 40 + (size_t)get_be16(buf + 4);
 	src->sin6_family = dst->sin6_family = AF_INET6;
 	memcpy(&src->sin6_addr, buf + 8, 16);
 	memcpy(&dst->sin6_addr, buf + 24, 16);
@@ -121,7 +111,7 @@ parse_v6(const uint8_t *buf, size_t caplen, struct packet *out)
 		case 44:	/* fragment */
 			if (have < off + 8)
 				return PACKET_TRUNCATED;
-			if ((get16(buf + off + 2) & 0xfff8) != 0)
+			if ((get_be16(buf + off + 2) & 0xfff8) != 0)
 				return PACKET_FRAGMENT;
 			next = buf[off];
 			off += 8;

@@ -52,6 +52,7 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 
+#include "bytes.h"
 #include "log.h"
 #include "quic.h"
 #include "siphash.h"
@@ -185,12 +186,6 @@ enum header_result {
 
 /* ---------------------------------------------------------------- wire */
 
-static uint32_t
-read_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
 
 /* RFC 9000 §16: the two top bits of the first byte give the length. */
 static bool
@@ -242,7 +237,7 @@ packet_header(const uint8_t *p, size_t len, struct packet *pk,
 
 	if (len < 5 || !(p[0] & HEADER_FORM_LONG))
 		return HEADER_NOT_QUIC;
-	if ((pk->version = version_find(read_be32(p + 1))) == NULL)
+	if ((pk->version = version_find(get_be32(p + 1))) == NULL)
 		return HEADER_NOT_QUIC;
 	/* v2 rotates the type bits by one: Initial 1, 0-RTT 2, ... Retry 0. */
 	type_bits = (p[0] >> LONG_TYPE_SHIFT) & 3;

@@ -494,6 +494,24 @@ relay_send_rest(struct sni_conn *c, struct relay *r)
 }
 
 /*
+ * A read from r's source that gave no data (n is 0 or -1): the end of the
+ * stream, nothing yet, or an error. False if c was closed.
+ */
+static bool
+relay_read_ended(struct sni_conn *c, struct relay *r, ssize_t n)
+{
+	if (n == 0)
+		r->eof = true;
+	else if (errno == EAGAIN)
+		r->readable = false;
+	else if (errno != EINTR) {
+		conn_close(c, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/*
  * A read through the shared buffer, sent on at once; what the destination
  * does not take waits in a buffer of its own. False if c was closed.
  */
@@ -504,17 +522,8 @@ relay_copy(struct sni_conn *c, struct relay *r)
 	ssize_t n, sent = 0;
 
 	n = recv(r->from, buf, COPY_SIZE, 0);
-	if (n <= 0) {
-		if (n == 0)
-			r->eof = true;
-		else if (errno == EAGAIN)
-			r->readable = false;
-		else if (errno != EINTR) {
-			conn_close(c, strerror(errno));
-			return false;
-		}
-		return true;
-	}
+	if (n <= 0)
+		return relay_read_ended(c, r, n);
 	if (n < COPY_SIZE) {
 		/* Drained; after the FIN, nothing more will come. */
 		r->readable = false;
@@ -556,16 +565,9 @@ relay_splice(struct sni_conn *c, struct relay *r)
 	}
 	n = splice(r->from, NULL, r->pipe[1], NULL, PIPE_SIZE,
 	    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-	if (n > 0)
-		r->pending = (size_t)n;
-	else if (n == 0)
-		r->eof = true;
-	else if (errno == EAGAIN)
-		r->readable = false;
-	else if (errno != EINTR) {
-		conn_close(c, strerror(errno));
-		return false;
-	}
+	if (n <= 0)
+		return relay_read_ended(c, r, n);
+	r->pending = (size_t)n;
 	return true;
 }
 

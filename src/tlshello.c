@@ -568,17 +568,26 @@ parse_handshake_message(struct cursor *c, struct tlshello *out)
 	return TLSHELLO_DONE;
 }
 
+/*
+ * Both entry points: at most TLSHELLO_MAX bytes, out cleared, then the
+ * handshake message from where the cursor stands.
+ */
+static enum tlshello_status
+parse_from(struct cursor *c, struct tlshello *out)
+{
+	if (c->len > TLSHELLO_MAX)
+		c->len = TLSHELLO_MAX;
+	memset(out, 0, sizeof(*out));
+	return parse_handshake_message(c, out);
+}
+
 enum tlshello_status
 tlshello_parse(const uint8_t *buf, size_t len, struct tlshello *out)
 {
 	struct cursor c = { .buf = buf, .len = len };
 	enum tlshello_status status;
 
-	if (c.len > TLSHELLO_MAX)
-		c.len = TLSHELLO_MAX;
-	memset(out, 0, sizeof(*out));
-
-	if ((status = parse_handshake_message(&c, out)) != TLSHELLO_DONE)
+	if ((status = parse_from(&c, out)) != TLSHELLO_DONE)
 		return status;
 	if (c.record_left != 0)
 		return TLSHELLO_MALFORMED;
@@ -600,11 +609,7 @@ tlshello_parse_handshake(const uint8_t *buf, size_t len,
 	    .record_left = TLSHELLO_MAX };
 	enum tlshello_status status;
 
-	if (c.len > TLSHELLO_MAX)
-		c.len = TLSHELLO_MAX;
-	memset(out, 0, sizeof(*out));
-
-	if ((status = parse_handshake_message(&c, out)) != TLSHELLO_DONE)
+	if ((status = parse_from(&c, out)) != TLSHELLO_DONE)
 		return status;
 	out->consumed = c.pos;
 	return TLSHELLO_DONE;

@@ -176,22 +176,6 @@ reply_buffer(struct web *w, struct evhttp_request *req, int code,
 	evbuffer_free(body);
 }
 
-/* {"error": why} with code. */
-static void
-reply_error(struct web *w, struct evhttp_request *req, int code,
-    const char *why)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-
-	fputs("{\"error\":", f);
-	json_fput_string(f, why);
-	fputs("}\n", f);
-	fclose(f);
-	reply_buffer(w, req, code, "application/json", text, len);
-	free(text);
-}
 
 /* Runs a writer into memory and replies with what it wrote. */
 static void
@@ -200,6 +184,32 @@ reply_json_from(struct web *w, struct evhttp_request *req, int code,
 {
 	reply_buffer(w, req, code, "application/json", text, len);
 	free(text);
+}
+
+/* {"key": value} with code. */
+static void
+reply_field(struct web *w, struct evhttp_request *req, int code,
+    const char *key, const char *value)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	fputc('{', f);
+	json_fput_string(f, key);
+	fputc(':', f);
+	json_fput_string(f, value);
+	fputs("}\n", f);
+	fclose(f);
+	reply_json_from(w, req, code, text, len);
+}
+
+/* {"error": why} with code. */
+static void
+reply_error(struct web *w, struct evhttp_request *req, int code,
+    const char *why)
+{
+	reply_field(w, req, code, "error", why);
 }
 
 static void
@@ -1104,15 +1114,7 @@ body_name(struct web *w, struct evhttp_request *req, json_t *body,
 static void
 reply_done(struct web *w, struct evhttp_request *req, const char *what)
 {
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-
-	fputs("{\"done\":", f);
-	json_fput_string(f, what);
-	fputs("}\n", f);
-	fclose(f);
-	reply_json_from(w, req, 200, text, len);
+	reply_field(w, req, 200, "done", what);
 }
 
 static void
