@@ -10,7 +10,10 @@
  * walks every parent). Each round times MILLIONS million domainset_match()
  * calls over the pool in a shuffled order. The pool, a quarter of a
  * million names (about 5 MiB), is larger than a core's L2 cache, so the
- * names come at the set in no order it could keep warm.
+ * names come at the set in no order it could keep warm. Each name is
+ * fetched into the cache a few lookups ahead, as a daemon holds the name
+ * of the query it has just parsed: what is timed is the set, not the
+ * pool's own misses.
  * Prints the load time, then one line per round and the median.
  */
 #include "config.h"
@@ -28,6 +31,7 @@
 
 #define POOL_NAMES	(1u << 18)
 #define ROUNDS_MAX	15
+#define NAME_AHEAD	8	/* lookups between fetching a name and its use */
 
 struct pool {
 	char		*text;		/* names, each NUL-terminated */
@@ -199,6 +203,13 @@ main(int argc, char **argv)
 
 		for (uint64_t i = 0; i < lookups; i++) {
 			uint32_t k = order[i & (POOL_NAMES - 1)];
+
+#if defined(__GNUC__)
+			__builtin_prefetch(pool.text + pool.offset[order[(i +
+			    NAME_AHEAD) & (POOL_NAMES - 1)]]);
+			__builtin_prefetch(&pool.offset[order[(i +
+			    2 * NAME_AHEAD) & (POOL_NAMES - 1)]]);
+#endif
 
 			hits += domainset_match(list->rules,
 			    pool.text + pool.offset[k], pool.len[k], &m);

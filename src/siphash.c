@@ -2,7 +2,9 @@
  * siphash.c: SipHash-1-3 over a buffer, and a random key for it.
  *
  * Words are read with memcpy and taken as little-endian, so the hash is
- * the same on every host and needs no aligned input.
+ * the same on every host and needs no aligned input. The last partial
+ * word of an input of 8 bytes or more is read as the input's last 8 bytes
+ * shifted down, instead of byte by byte.
  */
 #include "config.h"
 
@@ -81,9 +83,16 @@ siphash13(const uint64_t key[2], const void *buf, size_t len)
 		memcpy(&m, p, 8);
 		sipcompress(&s, le64toh(m));	/* SipHash reads words little-endian */
 	}
-	m = (uint64_t)len << 56;
-	for (i = 0; i < len % 8; i++)
-		m |= (uint64_t)p[i] << (8 * i);
+	m = 0;
+	if (len >= 8 && len % 8 != 0) {
+		/* The last 8 bytes in one read, less those already taken. */
+		memcpy(&m, p + len % 8 - 8, 8);
+		m = le64toh(m) >> (64 - 8 * (len % 8));
+	} else {
+		for (i = 0; i < len % 8; i++)
+			m |= (uint64_t)p[i] << (8 * i);
+	}
+	m |= (uint64_t)len << 56;
 	sipcompress(&s, m);
 	s.v2 ^= 0xff;
 	sipround(&s);

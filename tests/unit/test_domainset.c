@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "domainset.h"
+#include "siphash.h"
 
 static bool
 add(struct domainset *set, const char *name, enum domainset_kind kind,
@@ -245,6 +246,39 @@ test_prepared_name(void **state)
 	domainset_free(b);
 }
 
+/*
+ * The hash sees exactly the bytes it is given: every one of them counts,
+ * and those around them (which the read of the last partial word passes
+ * over) do not.
+ */
+static void
+test_hash_reads_its_bytes(void **state)
+{
+	static const uint64_t key[2] = { 0x0706050403020100ULL,
+	    0x0f0e0d0c0b0a0908ULL };
+	uint8_t buf[96];
+	uint64_t h;
+
+	(void)state;
+	for (size_t len = 0; len <= 40; len++) {
+		for (size_t i = 0; i < sizeof(buf); i++)
+			buf[i] = (uint8_t)(i * 7 + len);
+		h = siphash13(key, buf + 16, len);
+		for (size_t i = 0; i < 16; i++)
+			buf[i] ^= 0xa5;
+		for (size_t i = 16 + len; i < sizeof(buf); i++)
+			buf[i] ^= 0x5a;
+		assert_true(siphash13(key, buf + 16, len) == h);
+		for (size_t i = 16; i < 16 + len; i++) {
+			buf[i] ^= 1;
+			assert_true(siphash13(key, buf + 16, len) != h);
+			buf[i] ^= 1;
+		}
+		if (len > 0)
+			assert_true(siphash13(key, buf + 16, len - 1) != h);
+	}
+}
+
 /* Names differing only after the first 8 bytes, or only in length. */
 static void
 test_similar_names(void **state)
@@ -358,6 +392,7 @@ main(void)
 		cmocka_unit_test(test_line_numbers),
 		cmocka_unit_test(test_growth),
 		cmocka_unit_test(test_prepared_name),
+		cmocka_unit_test(test_hash_reads_its_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
