@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bytes.h"
 #include "log.h"
 #include "loop.h"
 #include "stats.h"
@@ -49,6 +50,8 @@
 #define UDP_POOL_SOCKETS	8	/* UDP sockets in use per upstream */
 #define UDP_SOCKET_QUERIES	256	/* queries a socket carries, then a new port */
 #define UDP_SEND_BATCH		64	/* UDP queries sent together, at most */
+#define UDP_READ_BATCH		8	/* UDP replies read together, at most */
+#define UDP_READ_ROUNDS		4	/* batches read per readable event */
 #define STREAM_MAX_INFLIGHT	256	/* queries on one stream at once */
 #define BACKOFF_FIRST_SECONDS	1
 #define BACKOFF_MAX_SECONDS	60
@@ -123,6 +126,8 @@ struct upstream_ctx {
 	struct upstream_query	*unsent[UDP_SEND_BATCH];
 	unsigned		 n_unsent;
 	struct event		*send_ev;
+	/* Where a batch of UDP replies is read, each the largest possible. */
+	uint8_t			(*rx)[DNSMSG_MAX];
 };
 
 struct upstream_query {
@@ -329,42 +334,83 @@ udp_sock_failed(struct udp_sock *us)
 	udp_sock_free(us);
 }
 
+/*
+ * Reads up to UDP_READ_BATCH replies in one call into ctx->rx; returns
+ * how many, 0 when there are none, or -1 when the socket failed.
+ */
+static int
+udp_read_batch(struct upstream_ctx *ctx, int fd, size_t len[UDP_READ_BATCH])
+{
+	int n;
+
+#ifdef HAVE_RECVMMSG
+	struct mmsghdr msgs[UDP_READ_BATCH];
+	struct iovec iov[UDP_READ_BATCH];
+
+	memset(msgs, 0, sizeof(msgs));
+	for (int i = 0; i < UDP_READ_BATCH; i++) {
+		iov[i].iov_base = ctx->rx[i];
+		iov[i].iov_len = sizeof(ctx->rx[i]);
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	n = recvmmsg(fd, msgs, UDP_READ_BATCH, MSG_DONTWAIT, NULL);
+	for (int i = 0; i < n; i++)
+		len[i] = msgs[i].msg_len;
+#else
+	ssize_t got = recv(fd, ctx->rx[0], sizeof(ctx->rx[0]), MSG_DONTWAIT);
+
+	n = got == -1 ? -1 : 1;
+	len[0] = got == -1 ? 0 : (size_t)got;
+#endif
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return 0;
+	/* ECONNREFUSED and the like: nobody listens there. */
+	return n;
+}
+
 static void
 udp_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct udp_sock *us = arg;
-	uint8_t buf[DNSMSG_MAX];
+	struct upstream_ctx *ctx = us->pool->ctx;
+	size_t len[UDP_READ_BATCH];
 	struct upstream_query *uq;
-	ssize_t n;
+	const uint8_t *buf;
+	int n;
 
 	(void)what;
-	/* A bounded batch: a flood of spoofed replies must not starve the loop. */
-	for (int i = 0; i < 32; i++) {
-		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-		if (n == -1) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK ||
-			    errno == EINTR)
-				return;
-			/* ECONNREFUSED and the like: nobody listens there. */
+	/* Bounded: a flood of spoofed replies must not starve the loop. */
+	for (int round = 0; round < UDP_READ_ROUNDS; round++) {
+		if ((n = udp_read_batch(ctx, fd, len)) == -1) {
 			udp_sock_failed(us);
 			return;
 		}
-		uq = NULL;
-		if (n >= 2)
-			TAILQ_FOREACH(uq, &us->inflight, stream_entry)
-				if (uq->id == (uint16_t)(buf[0] << 8 | buf[1]))
-					break;
-		if (uq == NULL) {
-			us->pool->ctx->stats.mismatched++;	/* late or forged */
-			continue;
+		for (int i = 0; i < n; i++) {
+			buf = ctx->rx[i];
+			uq = NULL;
+			if (len[i] >= 2)
+				TAILQ_FOREACH(uq, &us->inflight, stream_entry)
+					if (uq->id == get_be16(buf))
+						break;
+			if (uq == NULL) {
+				ctx->stats.mismatched++;	/* late or forged */
+				continue;
+			}
+			us->reading = true;
+			handle_reply(uq, buf, len[i]);
+			us->reading = false;
+			if (us->retired && us->n_inflight == 0) {
+				/* It went with its last query. */
+				ctx->stats.mismatched += (uint64_t)(n - 1 - i);
+				udp_sock_free(us);
+				return;
+			}
 		}
-		us->reading = true;
-		handle_reply(uq, buf, (size_t)n);
-		us->reading = false;
-		if (us->retired && us->n_inflight == 0) {
-			udp_sock_free(us);	/* it went with its last query */
+		/* Fewer than asked for: the queue was empty. */
+		if (n < UDP_READ_BATCH)
 			return;
-		}
 	}
 }
 
@@ -659,7 +705,7 @@ stream_readable(struct bufferevent *bev, void *arg)
 		s->answered = true;
 		s->backoff = 0;
 		TAILQ_FOREACH(uq, &s->inflight, stream_entry)
-			if (len >= 2 && uq->id == (uint16_t)(msg[0] << 8 | msg[1]))
+			if (len >= 2 && uq->id == get_be16(msg))
 				break;
 		if (uq != NULL)
 			handle_reply(uq, msg, len);
@@ -881,6 +927,8 @@ upstream_ctx_new(struct event_base *base)
 	LIST_INIT(&ctx->pools);
 	ctx->send_ev = event_new(base, -1, 0, udp_flush_ready, ctx);
 	event_priority_set(ctx->send_ev, LOOP_PRIORITY_LAST);
+	/* Half a megabyte of address space; only what replies fill is used. */
+	ctx->rx = xreallocarray(NULL, UDP_READ_BATCH, sizeof(*ctx->rx));
 	return ctx;
 }
 
@@ -896,6 +944,7 @@ upstream_ctx_free(struct upstream_ctx *ctx)
 	while (!LIST_EMPTY(&ctx->pools))
 		udp_pool_free(LIST_FIRST(&ctx->pools));
 	event_free(ctx->send_ev);
+	free(ctx->rx);
 	free(ctx);
 }
 
