@@ -3,24 +3,33 @@
  */
 #include "config.h"
 
+#include <sys/eventfd.h>
+
 #include <errno.h>
 #include <event2/event.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include "events.h"
 #include "log.h"
 #include "loop.h"
 
+/* The main thread wrote to the eventfd: stop, or take a new snapshot. */
 static void
-take_policy(evutil_socket_t fd, short what, void *arg)
+woken(evutil_socket_t fd, short what, void *arg)
 {
 	struct loop *loop = arg;
-	struct policy *next = atomic_exchange(&loop->next, NULL);
-	struct policy *old = loop->policy;
+	struct policy *next, *old = loop->policy;
+	uint64_t count;
 
-	(void)fd;
 	(void)what;
-	if (next == NULL)
+	while (read(fd, &count, sizeof(count)) == -1 && errno == EINTR)
+		;
+	if (atomic_load(&loop->stopping)) {
+		event_base_loopbreak(loop->base);
+		return;
+	}
+	if ((next = atomic_exchange(&loop->next, NULL)) == NULL)
 		return;
 	loop->policy = next;
 	if (loop->changed != NULL)
@@ -34,6 +43,7 @@ loop_init(struct loop *loop, struct policy *policy, loop_changed_fn changed,
 {
 	loop->policy = policy_ref(policy);
 	atomic_init(&loop->next, NULL);
+	atomic_init(&loop->stopping, false);
 	loop->changed = changed;
 	loop->arg = arg;
 	struct event_config *cfg = event_config_new();
@@ -46,12 +56,28 @@ loop_init(struct loop *loop, struct policy *policy, loop_changed_fn changed,
 	 */
 	if (cfg == NULL || event_config_set_flag(cfg,
 	    EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST) == -1 ||
+	    event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK) == -1 ||
 	    (loop->base = event_base_new_with_config(cfg)) == NULL)
 		fatalx("event_base_new failed");
 	event_config_free(cfg);
 	if (event_base_priority_init(loop->base, LOOP_PRIORITIES) == -1)
 		fatalx("event_base_priority_init failed");
-	loop->wake = event_new(loop->base, -1, 0, take_policy, loop);
+	if ((loop->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
+		fatal("eventfd");
+	loop->wake = event_new(loop->base, loop->wake_fd, EV_READ | EV_PERSIST,
+	    woken, loop);
+	if (loop->wake == NULL || event_add(loop->wake, NULL) == -1)
+		fatalx("event_add failed");
+}
+
+/* From the main thread: makes the loop look at next and stopping. */
+static void
+wake(struct loop *loop)
+{
+	uint64_t one = 1;
+
+	while (write(loop->wake_fd, &one, sizeof(one)) == -1 && errno == EINTR)
+		;
 }
 
 static void *
@@ -85,13 +111,14 @@ loop_publish(struct loop *loop, struct policy *policy)
 {
 	/* One handed over earlier and never taken is dropped. */
 	policy_unref(atomic_exchange(&loop->next, policy_ref(policy)));
-	event_active(loop->wake, EV_READ, 0);
+	wake(loop);
 }
 
 void
 loop_stop(struct loop *loop)
 {
-	event_base_loopbreak(loop->base);
+	atomic_store(&loop->stopping, true);
+	wake(loop);
 	pthread_join(loop->thread, NULL);
 }
 
@@ -101,6 +128,7 @@ loop_destroy(struct loop *loop)
 	policy_unref(atomic_exchange(&loop->next, NULL));
 	policy_unref(loop->policy);
 	event_free(loop->wake);
+	close(loop->wake_fd);
 	event_base_free(loop->base);
 }
 
