@@ -292,6 +292,8 @@ report() {
 
 	report_targets
 
+	sni_section "$top/bench/SNI-RESULTS.md"
+
 	echo "## Method"
 	echo
 	echo "- Everything runs in a private network namespace (\`unshare -n\`, loopback only). The proxy"

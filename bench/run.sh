@@ -687,6 +687,7 @@ if [ -n "$quicbench" ]; then
 fi
 
 # ------------------------------------------------------------ report
+. "$top/bench/sni-section.sh"
 . "$top/bench/report.sh"
 report > "$work/RESULTS.md" || die "could not write the report"
 if [ -n "$out" ]; then

@@ -806,6 +806,13 @@ report > "$work/report.md"
 if [ -n "$out" ]; then
 	cp "$work/report.md" "$out" || die "cannot write $out"
 	say "wrote $out"
+	# The default report also refreshes its section of bench/RESULTS.md.
+	if [ "$out" = "$top/bench/SNI-RESULTS.md" ] &&
+	    [ -f "$top/bench/RESULTS.md" ]; then
+		. "$top/bench/sni-section.sh"
+		sni_section_update "$top/bench/RESULTS.md" "$out" &&
+		    say "updated its section of $top/bench/RESULTS.md"
+	fi
 fi
 echo
 table
