@@ -19,7 +19,9 @@
 #   - the proxy's resident memory idle, with 1,000 idle connections (the
 #     ClientHello sent, then nothing) and at its peak
 # with the proxy's CPU time from /proc/PID/stat. The full run writes
-# bench/SNI-RESULTS.md (or --out) and takes about 10 minutes.
+# bench/SNI-RESULTS.md (or --out) and takes about 10 minutes; written to
+# its default place, it also refreshes the TLS proxy's section of
+# bench/RESULTS.md (bench/sni-section.sh).
 #
 # --smoke checks that the benchmark works in about 15 seconds: the replay
 # only, a few thousand connections, hushd and direct; it prints the results
