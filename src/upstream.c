@@ -358,10 +358,17 @@ udp_read_batch(struct upstream_ctx *ctx, int fd, size_t len[UDP_READ_BATCH])
 	for (int i = 0; i < n; i++)
 		len[i] = msgs[i].msg_len;
 #else
-	ssize_t got = recv(fd, ctx->rx[0], sizeof(ctx->rx[0]), MSG_DONTWAIT);
+	ssize_t got = 0;
 
-	n = got == -1 ? -1 : 1;
-	len[0] = got == -1 ? 0 : (size_t)got;
+	for (n = 0; n < UDP_READ_BATCH; n++) {
+		got = recv(fd, ctx->rx[n], sizeof(ctx->rx[n]), MSG_DONTWAIT);
+		if (got == -1)
+			break;
+		len[n] = (size_t)got;
+	}
+	if (n > 0)
+		return n;	/* an error shows again on the next call */
+	n = -1;
 #endif
 	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 	    errno == EINTR))
