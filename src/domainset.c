@@ -70,6 +70,13 @@ struct domainset {
 	uint32_t	*offsets;	/* per slot: arena offset of a record */
 	size_t		 nslots;	/* a power of two */
 	size_t		 count;
+	/*
+	 * Bit n set: some entry has n labels (bit 63: 63 or more). A suffix
+	 * with a number of labels no entry has is not looked up: most lists
+	 * hold no top-level domain, so the last suffix of every name is
+	 * skipped without hashing it, and so are names longer than any entry.
+	 */
+	uint64_t	 label_counts;
 	struct chunk	*chunks;
 	size_t		 nchunks;
 };
@@ -87,6 +94,13 @@ static inline uint64_t
 domainset_hash(const char *name, size_t len)
 {
 	return siphash13(hash_key, name, len);
+}
+
+/* The bit of label_counts for a name of n labels. */
+static inline uint64_t
+label_bit(size_t n)
+{
+	return (uint64_t)1 << (n < 63 ? n : 63);
 }
 
 /* The top byte of the hash, never 0; the slot index uses the low bits. */
@@ -197,6 +211,16 @@ varint_len(const uint8_t *p)
 
 	while (p[n - 1] & 0x80)
 		n++;
+	return n;
+}
+
+static size_t
+count_dots(const char *name, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += name[i] == '.';
 	return n;
 }
 
@@ -319,6 +343,7 @@ domainset_add(struct domainset *set, const char *name, size_t len,
 	set->offsets[slot] = domainset_append(set, name, len, kind, line);
 	set->tags[slot] = hash_tag(hash);
 	set->count++;
+	set->label_counts |= label_bit(1 + (size_t)count_dots(name, len));
 	return true;
 }
 
@@ -365,7 +390,7 @@ domainset_name_prepare(struct domainset_name *qn, const char *qname,
 	qn->name = qname;
 	qn->len = len;
 	qn->nsuffix = 0;
-	qn->nhashed = 0;
+	qn->hashed[0] = qn->hashed[1] = 0;
 	if (len == 0 || len > DOMAINSET_NAME_MAX)
 		return;
 	for (;;) {
@@ -380,8 +405,9 @@ domainset_name_prepare(struct domainset_name *qn, const char *qname,
 }
 
 /*
- * One lookup per suffix, longest first: a.b.c, then b.c, then c. A suffix
- * is hashed when a set first needs it, once for all sets.
+ * One lookup per suffix, longest first: a.b.c, then b.c, then c, leaving
+ * out suffixes with a number of labels that no entry has. A suffix is
+ * hashed when a set first needs it, once for all sets.
  */
 bool
 domainset_match_name(const struct domainset *set, struct domainset_name *qn,
@@ -392,10 +418,15 @@ domainset_match_name(const struct domainset *set, struct domainset_name *qn,
 	if (set->count == 0)
 		return false;
 	for (i = 0; i < qn->nsuffix; i++) {
+		/* Suffix i has nsuffix - i labels. */
+		if ((set->label_counts & label_bit(qn->nsuffix - i)) == 0)
+			continue;
 		off = qn->start[i];
-		if (i == qn->nhashed)
-			qn->hash[qn->nhashed++] = domainset_hash(qn->name + off,
+		if ((qn->hashed[i / 64] & (uint64_t)1 << (i % 64)) == 0) {
+			qn->hash[i] = domainset_hash(qn->name + off,
 			    qn->len - off);
+			qn->hashed[i / 64] |= (uint64_t)1 << (i % 64);
+		}
 		if (domainset_lookup(set, qn->name + off, qn->len - off,
 		    qn->hash[i], i > 0, out))
 			return true;

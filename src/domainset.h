@@ -34,8 +34,8 @@ struct domainset_name {
 	const char	*name;
 	size_t		 len;
 	size_t		 nsuffix;	/* 0 for a name no set can hold */
-	size_t		 nhashed;	/* hash[0 .. nhashed - 1] are known */
 	uint8_t		 start[DOMAINSET_SUFFIX_MAX];	/* start[0] is 0 */
+	uint64_t	 hashed[2];	/* bit i: hash[i] is known */
 	uint64_t	 hash[DOMAINSET_SUFFIX_MAX];
 };
 

@@ -247,6 +247,58 @@ test_prepared_name(void **state)
 }
 
 /*
+ * Suffixes with a number of labels that no entry has are not looked up;
+ * what is left must still find every entry, with a prepared name shared
+ * by sets that skip different suffixes.
+ */
+static void
+test_label_counts(void **state)
+{
+	struct domainset *two = domainset_new(), *four = domainset_new();
+	struct domainset *tld = domainset_new();
+	struct domainset_name qn;
+	struct domainset_match m;
+	const char *q = "a.b.c.example.com";
+
+	(void)state;
+	add(two, "example.com", DOMAINSET_NAME_AND_SUBDOMAINS, 1);
+	add(four, "b.c.example.com", DOMAINSET_SUBDOMAINS_ONLY, 2);
+	add(tld, "com", DOMAINSET_NAME_AND_SUBDOMAINS, 3);
+	for (int order = 0; order < 3; order++) {
+		domainset_name_prepare(&qn, q, strlen(q));
+		assert_int_equal(qn.nsuffix, 5);
+		struct domainset *sets[3] = { two, four, tld };
+		uint32_t lines[3] = { 1, 2, 3 };
+		for (int k = 0; k < 3; k++) {
+			int j = (k + order) % 3;
+			assert_true(domainset_match_name(sets[j], &qn, &m));
+			assert_int_equal(m.line, lines[j]);
+		}
+	}
+	assert_match(four, "x.b.c.example.com", "b.c.example.com",
+	    DOMAINSET_SUBDOMAINS_ONLY, 2);
+	assert_false(match(four, "b.c.example.com", NULL));
+	assert_false(match(four, "c.example.com", NULL));
+	assert_false(match(two, "com", NULL));
+	assert_match(tld, "com", "com", DOMAINSET_NAME_AND_SUBDOMAINS, 3);
+	assert_false(match(tld, "example.org", NULL));
+
+	/* 63 labels and more share one count: 70 labels must still match. */
+	char deep[160], entry[160];
+	size_t off = 0;
+	for (int i = 0; i < 70; i++)
+		off += (size_t)snprintf(deep + off, sizeof(deep) - off, "%s%c",
+		    i ? "." : "", 'a' + i % 26);
+	memcpy(entry, deep + 2, off - 2);	/* 69 labels */
+	entry[off - 2] = '\0';
+	add(two, entry, DOMAINSET_NAME_AND_SUBDOMAINS, 4);
+	assert_match(two, deep, entry, DOMAINSET_NAME_AND_SUBDOMAINS, 4);
+	domainset_free(two);
+	domainset_free(four);
+	domainset_free(tld);
+}
+
+/*
  * The hash sees exactly the bytes it is given: every one of them counts,
  * and those around them (which the read of the last partial word passes
  * over) do not.
@@ -393,6 +445,7 @@ main(void)
 		cmocka_unit_test(test_growth),
 		cmocka_unit_test(test_prepared_name),
 		cmocka_unit_test(test_hash_reads_its_bytes),
+		cmocka_unit_test(test_label_counts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
