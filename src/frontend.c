@@ -47,6 +47,7 @@
 #include "pause.h"
 #include "ratelimit.h"
 #include "seen.h"
+#include "udpsend.h"
 #include "upstream.h"
 
 #define UDP_BATCH		32	/* datagrams read per system call */
@@ -179,14 +180,22 @@ query_free(struct query *query)
 	free(query);	/* the wire too: it follows the struct */
 }
 
+/* A UDP answer the kernel would not send: the client asks again. */
+static void
+udp_unsent(unsigned i, void *arg)
+{
+	(void)i;
+	(void)arg;
+	log_debug("sendmmsg: %s", strerror(errno));
+}
+
 /* Sends every queued UDP answer: one sendmmsg per run of one socket. */
 static void
 outq_flush(struct frontend *fe)
 {
-#ifdef HAVE_SENDMMSG
 	struct mmsghdr msgs[OUTQ_MAX];
 	struct iovec iov[OUTQ_MAX];
-	unsigned first = 0;
+	unsigned first, end;
 
 	memset(msgs, 0, sizeof(msgs[0]) * fe->n_outq);
 	for (unsigned i = 0; i < fe->n_outq; i++) {
@@ -198,31 +207,13 @@ outq_flush(struct frontend *fe)
 		msgs[i].msg_hdr.msg_iov = &iov[i];
 		msgs[i].msg_hdr.msg_iovlen = 1;
 	}
-	while (first < fe->n_outq) {
-		unsigned end = first;
-		while (end < fe->n_outq && fe->outq[end].fd == fe->outq[first].fd)
-			end++;
-		while (first < end) {
-			int n = sendmmsg(fe->outq[first].fd, msgs + first,
-			    end - first, 0);
-			if (n <= 0) {
-				if (n == -1 && errno == EINTR)
-					continue;
-				/* That one cannot go: skip it, send the rest. */
-				log_debug("sendmmsg: %s", strerror(errno));
-				n = 1;
-			}
-			first += (unsigned)n;
-		}
+	for (first = 0; first < fe->n_outq; first = end) {
+		for (end = first; end < fe->n_outq &&
+		    fe->outq[end].fd == fe->outq[first].fd; end++)
+			;
+		udpsend_batch(fe->outq[first].fd, msgs + first, end - first,
+		    udp_unsent, NULL);
 	}
-#else
-	for (unsigned i = 0; i < fe->n_outq; i++) {
-		struct outq_entry *e = &fe->outq[i];
-		if (sendto(e->fd, e->buf, e->len, 0, (struct sockaddr *)&e->addr,
-		    e->addr_len) == -1)
-			log_debug("sendto: %s", strerror(errno));
-	}
-#endif
 	fe->n_outq = 0;
 }
 
@@ -712,15 +703,7 @@ udp_readable(evutil_socket_t fd, short what, void *arg)
 		b->tx[out].msg_hdr.msg_namelen = client.len;
 		out++;
 	}
-	for (int sent = 0; sent < out; ) {
-		int r = sendmmsg(fd, b->tx + sent, (unsigned)(out - sent), 0);
-		if (r <= 0) {
-			log_debug("sendmmsg: %s", strerror(errno));
-			sent++;		/* drop the one that failed, send the rest */
-			continue;
-		}
-		sent += r;
-	}
+	udpsend_batch(fd, b->tx, (unsigned)out, udp_unsent, NULL);
 }
 #else
 static void

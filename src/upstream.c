@@ -44,6 +44,7 @@
 #include "loop.h"
 #include "stats.h"
 #include "tlsclient.h"
+#include "udpsend.h"
 #include "upstream.h"
 
 #define STREAM_IDLE_SECONDS	10	/* close a stream unused this long */
@@ -306,6 +307,20 @@ handle_reply(struct upstream_query *uq, const uint8_t *buf, size_t len)
 	return true;
 }
 
+/* The query in flight on list that a reply's ID names, or NULL. */
+static struct upstream_query *
+inflight_for(struct uq_list *list, const uint8_t *msg, size_t len)
+{
+	struct upstream_query *uq;
+
+	if (len < 2)
+		return NULL;
+	TAILQ_FOREACH(uq, list, stream_entry)
+		if (uq->id == get_be16(msg))
+			return uq;
+	return NULL;
+}
+
 /* ---------------------------------------------------------------- UDP */
 
 /* Every query on a socket the kernel reports unreachable moves on. */
@@ -396,12 +411,8 @@ udp_readable(evutil_socket_t fd, short what, void *arg)
 		}
 		for (int i = 0; i < n; i++) {
 			buf = ctx->rx[i];
-			uq = NULL;
-			if (len[i] >= 2)
-				TAILQ_FOREACH(uq, &us->inflight, stream_entry)
-					if (uq->id == get_be16(buf))
-						break;
-			if (uq == NULL) {
+			if ((uq = inflight_for(&us->inflight, buf,
+			    len[i])) == NULL) {
 				ctx->stats.mismatched++;	/* late or forged */
 				continue;
 			}
@@ -489,10 +500,12 @@ udp_pool_free(struct udp_pool *pool)
 	free(pool);
 }
 
-/* A query that could not be sent moves on, from the event loop. */
+/* Query i of a batch could not be sent: it moves on, from the event loop. */
 static void
-udp_send_failed(struct upstream_query *uq)
+udp_send_failed(unsigned i, void *arg)
 {
+	struct upstream_query *uq = ((struct upstream_query **)arg)[i];
+
 	log_debug("upstream send: %s", strerror(errno));
 	uq->try_failed = true;
 	event_active(&uq->try_timer, EV_TIMEOUT, 0);
@@ -507,9 +520,10 @@ static void
 udp_flush(struct upstream_ctx *ctx)
 {
 	struct upstream_query *batch[UDP_SEND_BATCH], *uq;
+	struct mmsghdr msgs[UDP_SEND_BATCH];
+	struct iovec iov[UDP_SEND_BATCH];
 	unsigned n_unsent = ctx->n_unsent, n, i, j;
 	struct udp_sock *us;
-	int sent;
 
 	ctx->n_unsent = 0;	/* what fails below is never queued again */
 	for (i = 0; i < n_unsent; i++) {
@@ -524,10 +538,6 @@ udp_flush(struct upstream_ctx *ctx)
 			ctx->unsent[j]->unsent = false;
 			ctx->unsent[j] = NULL;
 		}
-#ifdef HAVE_SENDMMSG
-		struct mmsghdr msgs[UDP_SEND_BATCH];
-		struct iovec iov[UDP_SEND_BATCH];
-
 		memset(msgs, 0, sizeof(msgs[0]) * n);
 		for (j = 0; j < n; j++) {
 			iov[j].iov_base = batch[j]->query;
@@ -535,22 +545,7 @@ udp_flush(struct upstream_ctx *ctx)
 			msgs[j].msg_hdr.msg_iov = &iov[j];
 			msgs[j].msg_hdr.msg_iovlen = 1;
 		}
-		for (j = 0; j < n; j += (unsigned)sent) {
-			sent = sendmmsg(us->fd, msgs + j, n - j, 0);
-			if (sent <= 0) {
-				if (sent == -1 && errno == EINTR) {
-					sent = 0;
-					continue;
-				}
-				udp_send_failed(batch[j]);	/* and go on */
-				sent = 1;
-			}
-		}
-#else
-		for (j = 0; j < n; j++)
-			if (send(us->fd, batch[j]->query, batch[j]->len, 0) == -1)
-				udp_send_failed(batch[j]);
-#endif
+		udpsend_batch(us->fd, msgs, n, udp_send_failed, batch);
 	}
 }
 
@@ -711,10 +706,7 @@ stream_readable(struct bufferevent *bev, void *arg)
 		msg = evbuffer_pullup(in, (ev_ssize_t)len);
 		s->answered = true;
 		s->backoff = 0;
-		TAILQ_FOREACH(uq, &s->inflight, stream_entry)
-			if (len >= 2 && uq->id == get_be16(msg))
-				break;
-		if (uq != NULL)
+		if ((uq = inflight_for(&s->inflight, msg, len)) != NULL)
 			handle_reply(uq, msg, len);
 		else
 			s->ctx->stats.mismatched++;	/* late or unknown */
