@@ -22,6 +22,13 @@ get_be32(const uint8_t *p)
 }
 
 static inline void
+put_be16(uint8_t *p, uint16_t value)
+{
+	p[0] = (uint8_t)(value >> 8);
+	p[1] = (uint8_t)value;
+}
+
+static inline void
 put_be32(uint8_t *p, uint32_t value)
 {
 	p[0] = (uint8_t)(value >> 24);

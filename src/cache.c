@@ -78,10 +78,8 @@ cache_hash(const struct cache *cache, const struct cache_key *key)
 	    sizeof(buf) - 5;
 
 	memcpy(buf, key->qname, n);
-	buf[n] = (uint8_t)(key->qtype >> 8);
-	buf[n + 1] = (uint8_t)key->qtype;
-	buf[n + 2] = (uint8_t)(key->qclass >> 8);
-	buf[n + 3] = (uint8_t)key->qclass;
+	put_be16(buf + n, key->qtype);
+	put_be16(buf + n + 2, key->qclass);
 	buf[n + 4] = key->do_bit;
 	return siphash13(cache->seed, buf, n + 5);
 }
@@ -246,8 +244,6 @@ cache_put(struct cache *cache, const struct cache_key *key,
 	cache->stats.inserts++;
 }
 
-
-
 size_t
 cache_get(struct cache *cache, const struct cache_key *key,
     uint16_t id, uint8_t *out, size_t outlen, uint64_t now)
@@ -272,8 +268,7 @@ cache_get(struct cache *cache, const struct cache_key *key,
 	}
 
 	memcpy(out, entry_wire(entry), entry->wire_len);
-	out[0] = (uint8_t)(id >> 8);
-	out[1] = (uint8_t)id;
+	put_be16(out, id);
 	elapsed = now > entry->inserted ? now - entry->inserted : 0;
 	for (size_t i = 0; i < entry->n_offsets; i++) {
 		uint8_t *field = out + entry->ttl_offsets[i];

@@ -30,13 +30,10 @@
 #define DNS_FLAG_QR	0x80	/* in byte 2 */
 #define DNS_FLAG_TC	0x02	/* in byte 2 */
 
-
-
 void
 dnsmsg_set_id(uint8_t *buf, uint16_t id)
 {
-	buf[0] = (uint8_t)(id >> 8);
-	buf[1] = (uint8_t)id;
+	put_be16(buf, id);
 }
 
 /*
@@ -419,16 +416,15 @@ answer_for(const ldns_pkt *query, uint8_t rcode)
 static uint8_t *
 put16(uint8_t *p, uint16_t v)
 {
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
+	put_be16(p, v);
 	return p + 2;
 }
 
 static uint8_t *
 put32(uint8_t *p, uint32_t v)
 {
-	p = put16(p, (uint16_t)(v >> 16));
-	return put16(p, (uint16_t)v);
+	put_be32(p, v);
+	return p + 4;
 }
 
 uint8_t
@@ -587,8 +583,7 @@ strip_last_opt(uint8_t *reply, size_t *len)
 	if (layout.opt + 10 + get_be16(reply + layout.opt + 8) != *len)
 		return false;
 	*len = layout.opt - 1;		/* the OPT's owner, the root */
-	reply[10] = (uint8_t)((ar - 1) >> 8);
-	reply[11] = (uint8_t)(ar - 1);
+	put_be16(reply + 10, (uint16_t)(ar - 1));
 	return true;
 }
 

@@ -9,8 +9,6 @@
 #include "bytes.h"
 #include "packet.h"
 
-
-
 /* Transport header at buf (len bytes present, of full bytes sent). */
 static enum packet_status
 transport(const uint8_t *buf, size_t len, size_t full, struct packet *out)

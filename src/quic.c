@@ -186,7 +186,6 @@ enum header_result {
 
 /* ---------------------------------------------------------------- wire */
 
-
 /* RFC 9000 §16: the two top bits of the first byte give the length. */
 static bool
 read_varint(const uint8_t *p, size_t len, size_t *off, uint64_t *value)

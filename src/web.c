@@ -176,7 +176,6 @@ reply_buffer(struct web *w, struct evhttp_request *req, int code,
 	evbuffer_free(body);
 }
 
-
 /* Runs a writer into memory and replies with what it wrote. */
 static void
 reply_json_from(struct web *w, struct evhttp_request *req, int code,
