@@ -59,6 +59,7 @@
 #define WEB_LOGIN_TRIES		5	/* wrong passwords a minute */
 #define WEB_LOGIN_SLOTS		64
 #define WEB_LOGINS_A_MINUTE	30	/* from all addresses: each costs a hash */
+#define WEB_LOGIN_WINDOW	60	/* seconds: the "minute" of the two above */
 #define WEB_BODY_MAX		16384
 #define WEB_STREAMS		64	/* live event streams at once */
 #define WEB_STREAM_BACKLOG	(256 * 1024)
@@ -80,8 +81,8 @@ struct session {
 
 struct login_slot {
 	struct sockaddr_storage	addr;
-	time_t			minute;
-	unsigned		failures;
+	uint64_t		since;		/* its window's start */
+	unsigned		failures;	/* wrong passwords since then */
 };
 
 struct stream {
@@ -113,8 +114,8 @@ struct web {
 	struct hour		 hours[24];
 	uint64_t		 last_action[3];
 	bool			 counted;
-	time_t			 login_minute;
-	unsigned		 login_count;	/* attempts in login_minute */
+	uint64_t		 login_since;	/* the window's start */
+	unsigned		 login_count;	/* attempts since then */
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -290,14 +291,28 @@ session_new(struct web *w)
 	return s;
 }
 
-/* The login slot of the request's address (counting this minute). */
+/*
+ * Whether the counting window that started at *since (monotonic seconds)
+ * is over; if so, a new one starts now. A window runs from the first
+ * attempt counted in it, so no calendar minute's edge halves a limit.
+ */
+static bool
+login_window_over(uint64_t *since, uint64_t now)
+{
+	if (now - *since < WEB_LOGIN_WINDOW)
+		return false;
+	*since = now;
+	return true;
+}
+
+/* The login slot of the request's address, its window brought up to date. */
 static struct login_slot *
 login_slot(struct web *w, struct evhttp_request *req)
 {
 	char peer[INET6_ADDRSTRLEN + 8];
 	struct addr a;
 	struct login_slot *oldest = &w->logins[0];
-	time_t minute = time(NULL) / 60;
+	uint64_t now = loop_now_seconds();
 
 	peer_of(req, peer, sizeof(peer));
 	memset(&a, 0, sizeof(a));
@@ -306,18 +321,16 @@ login_slot(struct web *w, struct evhttp_request *req)
 		struct login_slot *s = &w->logins[i];
 		if (addr_equal((struct sockaddr *)&s->addr,
 		    (struct sockaddr *)&a.ss)) {
-			if (s->minute != minute) {
-				s->minute = minute;
+			if (login_window_over(&s->since, now))
 				s->failures = 0;
-			}
 			return s;
 		}
-		if (s->minute < oldest->minute)
+		if (s->since < oldest->since)
 			oldest = s;
 	}
 	memset(oldest, 0, sizeof(*oldest));
 	oldest->addr = a.ss;
-	oldest->minute = minute;
+	oldest->since = now;
 	return oldest;
 }
 
@@ -1048,10 +1061,8 @@ do_login(struct web *w, struct evhttp_request *req)
 	const char *password;
 	bool ok = false;
 
-	if (w->login_minute != time(NULL) / 60) {
-		w->login_minute = time(NULL) / 60;
+	if (login_window_over(&w->login_since, loop_now_seconds()))
 		w->login_count = 0;
-	}
 	if (slot->failures >= WEB_LOGIN_TRIES ||
 	    ++w->login_count > WEB_LOGINS_A_MINUTE) {
 		serve_login_page(w, req, 429, "Too many wrong passwords: wait "
