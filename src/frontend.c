@@ -15,6 +15,11 @@
  * answers go out as each completes, in any order. When the client goes
  * away first, its queries finish without a place to send the answer.
  *
+ * With several workers, each client address is steered to one worker (a
+ * classic BPF program chooses among the workers' sockets on an address by
+ * the client's address), so a device's repeated questions meet the cache
+ * that holds its earlier answers, whatever source port each one uses.
+ *
  * Limits: a UDP listener on a wildcard address answers from the address
  * the kernel picks; listen on the LAN address itself (as the shipped
  * configuration does). Refused clients are logged once a minute per
@@ -28,6 +33,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <ldns/ldns.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -755,6 +761,57 @@ bind_socket(const struct addr *a, int type)
 	return fd;
 }
 
+/*
+ * Sends every packet from one client address to the same worker's socket
+ * among the n sockets on fd's address (the kernel numbers them in the
+ * order they were bound: worker 0 first). The program reads the source
+ * address from the network header: the IPv4 address, or the four words
+ * of an IPv6 address folded with xor. Without it (an old kernel) the
+ * kernel spreads packets by their ports: every worker still answers, but
+ * a repeated question may miss a cache that another worker filled.
+ */
+static bool
+steer_by_client(int fd, int family, unsigned n)
+{
+	struct sock_filter v4[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_NET_OFF + 12),
+		BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, n),
+		BPF_STMT(BPF_RET | BPF_A, 0),
+	};
+	struct sock_filter v6[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_NET_OFF + 8),
+		BPF_STMT(BPF_MISC | BPF_TAX, 0),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_NET_OFF + 12),
+		BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),
+		BPF_STMT(BPF_MISC | BPF_TAX, 0),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_NET_OFF + 16),
+		BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),
+		BPF_STMT(BPF_MISC | BPF_TAX, 0),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_NET_OFF + 20),
+		BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),
+		BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, n),
+		BPF_STMT(BPF_RET | BPF_A, 0),
+	};
+	struct sock_fprog prog;
+
+	if (n < 2)
+		return true;
+	if (family == AF_INET6) {
+		prog.len = sizeof(v6) / sizeof(v6[0]);
+		prog.filter = v6;
+	} else {
+		prog.len = sizeof(v4) / sizeof(v4[0]);
+		prog.filter = v4;
+	}
+#ifdef SO_ATTACH_REUSEPORT_CBPF
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog,
+	    sizeof(prog)) == 0;
+#else
+	(void)fd;
+	return false;
+#endif
+}
+
 /* ---------------------------------------------------------------- TCP */
 
 static void
@@ -908,17 +965,30 @@ frontend_new(unsigned index, struct policy *policy,
 	for (size_t i = 0; i < conf->n_listen; i++) {
 		struct listener *l = xcalloc(1, sizeof(*l));
 		const struct addr *a = &conf->listen[i];
+		bool steered;
+		int fd;
+
 		l->fe = fe;
 		l->udp_fd = bind_socket(a, SOCK_DGRAM);
+		steered = steer_by_client(l->udp_fd, a->ss.ss_family,
+		    shared->workers);
 		l->udp_ev = event_new(fe->loop.base, l->udp_fd,
 		    EV_READ | EV_PERSIST, udp_readable, l);
 		event_add(l->udp_ev, NULL);
+		fd = bind_socket(a, SOCK_STREAM);
 		l->tcp = evconnlistener_new(fe->loop.base, tcp_accept, l,
-		    LEV_OPT_CLOSE_ON_FREE, 128, bind_socket(a, SOCK_STREAM));
+		    LEV_OPT_CLOSE_ON_FREE, 128, fd);
 		if (l->tcp == NULL)
 			fatal("listen tcp %s", addr_ntop_port(
 			    (const struct sockaddr *)&a->ss, text,
 			    sizeof(text)));
+		/* A TCP socket joins the others when it listens. */
+		steered &= steer_by_client(fd, a->ss.ss_family,
+		    shared->workers);
+		if (!steered && index == 0)
+			log_warn("listen %s: clients not steered to workers",
+			    addr_ntop_port((const struct sockaddr *)&a->ss,
+			    text, sizeof(text)));
 		l->next = fe->listeners;
 		fe->listeners = l;
 	}

@@ -34,6 +34,7 @@ struct frontend_shared {
 	struct seen		*seen;		/* answers given, for TLS/QUIC */
 	struct ratelimit	*ratelimit;	/* per-client query rates */
 	struct pause		*pause;		/* blocking paused, or NULL */
+	unsigned		 workers;	/* how many share the listeners */
 };
 
 

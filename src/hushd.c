@@ -609,6 +609,7 @@ main(int argc, char **argv)
 		st.shared.seen = seen_new(SEEN_ENTRIES, 300);
 	refresh_neighbours(-1, 0, &st);
 	st.n_workers = worker_count(st.policy->conf);
+	st.shared.workers = st.n_workers;
 	st.workers = xcalloc(st.n_workers, sizeof(*st.workers));
 	for (unsigned i = 0; i < st.n_workers; i++)
 		st.workers[i] = frontend_new(i, st.policy, &st.shared);
