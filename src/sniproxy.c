@@ -910,9 +910,8 @@ accept_conn(struct evconnlistener *evl, evutil_socket_t fd,
 		return;
 	}
 	/*
-	 * The ClientHello is read when the socket says it has come, not at
-	 * once: woken at the end of the client's handshake, the listener is
-	 * mostly ahead of it, and a read now would mostly find nothing.
+	 * The ClientHello is read when the socket says it has come: mostly
+	 * at once, as the connection was held back until its first bytes.
 	 */
 	watch(c, &c->client_ev, fd);
 	arm_timer(c, conf->sni_timeout_ms);
@@ -949,6 +948,13 @@ sniproxy_new(struct policy *policy, const struct frontend_shared *shared)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
 		/* Inherited by every accepted socket: a relay adds no delay. */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+		/*
+		 * The client speaks first: a connection is taken once its
+		 * first bytes have come (or, from a silent client, after a
+		 * second), so accepting it and reading its ClientHello need
+		 * one wake-up, not two.
+		 */
+		setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &on, sizeof(on));
 		if (cl->listen.ss.ss_family == AF_INET6)
 			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
 			    sizeof(on));

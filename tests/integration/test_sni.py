@@ -177,6 +177,11 @@ class SniProxy(HushdTestCase):
         slow = socket.create_connection(("127.0.0.1", self.sni_port))
         self.addCleanup(slow.close)
         slow.send(client_hello("loris.example")[:5])
+        # One that sends nothing at all waits in the kernel for a second
+        # before hushd takes it, then has its sni-timeout like the rest.
+        silent = socket.create_connection(("127.0.0.1", self.sni_port))
+        self.addCleanup(silent.close)
+        silent_started = time.monotonic()
         # Meanwhile another client gets through.
         with socket.create_connection(("127.0.0.1", self.sni_port)) as s:
             s.sendall(client_hello("ads.test"))
@@ -186,23 +191,35 @@ class SniProxy(HushdTestCase):
         slow.settimeout(5)
         self.assertEqual(slow.recv(100), b"")
         self.assertLess(time.monotonic() - started, 3)
-        wait_for(lambda: any(e.get("error") == "no ClientHello in time"
-                             for e in self.tls_events(hushd)), 5,
-                 "the timed-out connection's event")
+        silent.settimeout(8)
+        self.assertEqual(silent.recv(100), b"")
+        self.assertLess(time.monotonic() - silent_started, 5)
+        wait_for(lambda: sum(e.get("error") == "no ClientHello in time"
+                             for e in self.tls_events(hushd)) == 2, 5,
+                 "the timed-out connections' events")
 
     def test_connection_caps(self):
         counter = Counter()
         self.addCleanup(counter.close)
         self.start(counter.port, ["sni-max-per-client 2"])
+        # Each begins a ClientHello, so that it is taken at once.
         held = [socket.create_connection(("127.0.0.1", self.sni_port))
                 for _ in range(2)]
         for s in held:
             self.addCleanup(s.close)
+            s.send(client_hello("held.example")[:5])
         time.sleep(0.2)
         third = socket.create_connection(("127.0.0.1", self.sni_port))
         self.addCleanup(third.close)
+        third.send(client_hello("third.example")[:5])
         third.settimeout(5)
-        self.assertEqual(third.recv(100), b"")   # closed at once
+        started = time.monotonic()
+        try:
+            data = third.recv(100)
+        except ConnectionResetError:    # closed with its bytes unread
+            data = b""
+        self.assertEqual(data, b"")     # closed at once
+        self.assertLess(time.monotonic() - started, 0.5)
         held[0].close()
         time.sleep(0.2)
         with socket.create_connection(("127.0.0.1", self.sni_port)) as s:
