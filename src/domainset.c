@@ -343,7 +343,7 @@ domainset_add(struct domainset *set, const char *name, size_t len,
 	set->offsets[slot] = domainset_append(set, name, len, kind, line);
 	set->tags[slot] = hash_tag(hash);
 	set->count++;
-	set->label_counts |= label_bit(1 + (size_t)count_dots(name, len));
+	set->label_counts |= label_bit(1 + count_dots(name, len));
 	return true;
 }
 

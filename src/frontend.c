@@ -764,7 +764,7 @@ bind_socket(const struct addr *a, int type)
 /*
  * Sends every packet from one client address to the same worker's socket
  * among the n sockets on fd's address (the kernel numbers them in the
- * order they were bound: worker 0 first). The program reads the source
+ * order they joined the group: worker 0 first). The program reads the source
  * address from the network header: the IPv4 address, or the four words
  * of an IPv6 address folded with xor. Without it (an old kernel) the
  * kernel spreads packets by their ports: every worker still answers, but
@@ -965,27 +965,26 @@ frontend_new(unsigned index, struct policy *policy,
 	for (size_t i = 0; i < conf->n_listen; i++) {
 		struct listener *l = xcalloc(1, sizeof(*l));
 		const struct addr *a = &conf->listen[i];
-		bool steered;
-		int fd;
-
 		l->fe = fe;
 		l->udp_fd = bind_socket(a, SOCK_DGRAM);
-		steered = steer_by_client(l->udp_fd, a->ss.ss_family,
-		    shared->workers);
 		l->udp_ev = event_new(fe->loop.base, l->udp_fd,
 		    EV_READ | EV_PERSIST, udp_readable, l);
 		event_add(l->udp_ev, NULL);
-		fd = bind_socket(a, SOCK_STREAM);
 		l->tcp = evconnlistener_new(fe->loop.base, tcp_accept, l,
-		    LEV_OPT_CLOSE_ON_FREE, 128, fd);
+		    LEV_OPT_CLOSE_ON_FREE, 128, bind_socket(a, SOCK_STREAM));
 		if (l->tcp == NULL)
 			fatal("listen tcp %s", addr_ntop_port(
 			    (const struct sockaddr *)&a->ss, text,
 			    sizeof(text)));
-		/* A TCP socket joins the others when it listens. */
-		steered &= steer_by_client(fd, a->ss.ss_family,
-		    shared->workers);
-		if (!steered && index == 0)
+		/*
+		 * The program belongs to the group of sockets on the address,
+		 * which the later workers' sockets join (a TCP one when it
+		 * listens): worker 0 attaches it once for all.
+		 */
+		if (index == 0 && (!steer_by_client(l->udp_fd,
+		    a->ss.ss_family, shared->workers) ||
+		    !steer_by_client(evconnlistener_get_fd(l->tcp),
+		    a->ss.ss_family, shared->workers)))
 			log_warn("listen %s: clients not steered to workers",
 			    addr_ntop_port((const struct sockaddr *)&a->ss,
 			    text, sizeof(text)));
